@@ -1,0 +1,125 @@
+package dev.overlay.esp;
+
+import java.util.List;
+
+/**
+ * The ESP transforms of the contract's {@code algorithm} key, with the sizes that config
+ * validation, MTU arithmetic and the transforms themselves share.
+ *
+ * <p>Key material is written as ip-xfrm and Wireshark write it: the cipher key, then the salt
+ * (RFC 4106 section 8.1, RFC 4309 section 7.1, RFC 7634 section 2, RFC 4543 section 3.2).
+ * Every combined-mode and counter-mode transform uses the 64-bit sequence number as its IV
+ * (RFC 4106 section 3.1 allows any unique value; the counter is unique per key because an
+ * outbound SA never wraps). CBC draws a random IV per packet (RFC 3602 section 3).
+ */
+public enum EspAlgorithm {
+    AES_GCM_128("aes-gcm-128", 16, 4, 8, 4, List.of(8, 12, 16), Kind.AEAD),
+    AES_GCM_256("aes-gcm-256", 32, 4, 8, 4, List.of(8, 12, 16), Kind.AEAD),
+    AES_CCM_128("aes-ccm-128", 16, 3, 8, 4, List.of(8, 12, 16), Kind.AEAD),
+    AES_CCM_256("aes-ccm-256", 32, 3, 8, 4, List.of(8, 12, 16), Kind.AEAD),
+    CHACHA20_POLY1305("chacha20-poly1305", 32, 4, 8, 4, List.of(16), Kind.AEAD),
+    /** RFC 4543: AES-GCM with the whole ESP payload as AAD and no ciphertext. */
+    AES_GMAC_128("aes-gmac-128", 16, 4, 8, 4, List.of(16), Kind.INTEGRITY_ONLY),
+    AES_GMAC_256("aes-gmac-256", 32, 4, 8, 4, List.of(16), Kind.INTEGRITY_ONLY),
+    /** RFC 3602: needs a separate integrity algorithm. */
+    AES_CBC_128("aes-cbc-128", 16, 0, 16, 16, List.of(), Kind.CIPHER),
+    AES_CBC_256("aes-cbc-256", 32, 0, 16, 16, List.of(), Kind.CIPHER),
+    /** RFC 2410: no confidentiality; integrity optional, and its absence is warned about. */
+    NULL("null", 0, 0, 0, 4, List.of(), Kind.CIPHER);
+
+    /** How the transform protects the payload. */
+    public enum Kind {
+        /** Combined mode: one key gives confidentiality and integrity; ICV from the cipher. */
+        AEAD,
+        /** Authenticated but not encrypted (GMAC). */
+        INTEGRITY_ONLY,
+        /** Confidentiality (or none, for NULL); integrity, if any, from {@link IntegrityAlgorithm}. */
+        CIPHER
+    }
+
+    private final String configName;
+    private final int keyLength;
+    private final int saltLength;
+    private final int ivLength;
+    private final int blockSize;
+    private final List<Integer> icvLengths;
+    private final Kind kind;
+
+    EspAlgorithm(String configName, int keyLength, int saltLength, int ivLength, int blockSize,
+                 List<Integer> icvLengths, Kind kind) {
+        this.configName = configName;
+        this.keyLength = keyLength;
+        this.saltLength = saltLength;
+        this.ivLength = ivLength;
+        this.blockSize = blockSize;
+        this.icvLengths = icvLengths;
+        this.kind = kind;
+    }
+
+    /** The name in the config file and in {@code check} output, e.g. {@code aes-gcm-256}. */
+    public String configName() {
+        return configName;
+    }
+
+    /** Cipher key bytes, without the salt. */
+    public int keyLength() {
+        return keyLength;
+    }
+
+    /** Salt bytes that follow the key in the config's {@code key}. */
+    public int saltLength() {
+        return saltLength;
+    }
+
+    /** Bytes of the {@code key} value: key then salt. */
+    public int keyMaterialLength() {
+        return keyLength + saltLength;
+    }
+
+    /** Explicit IV bytes carried in each packet after the sequence number. */
+    public int ivLength() {
+        return ivLength;
+    }
+
+    /**
+     * The alignment the padded plaintext must reach: the cipher block for CBC, else 4 bytes
+     * (RFC 4303 section 2.4: the ICV field must start on a 4-byte boundary).
+     */
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** The ICV lengths the transform allows; empty when the ICV comes from {@link IntegrityAlgorithm}. */
+    public List<Integer> icvLengths() {
+        return icvLengths;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** True when the transform carries its own ICV (AEAD and GMAC). */
+    public boolean combined() {
+        return kind != Kind.CIPHER;
+    }
+
+    /** True when an {@code integrity} algorithm must be given (CBC: RFC 4303 section 3.2 forbids encryption alone here). */
+    public boolean requiresIntegrity() {
+        return this == AES_CBC_128 || this == AES_CBC_256;
+    }
+
+    /** The algorithm of a config name, or {@code null} when there is none. */
+    public static EspAlgorithm of(String configName) {
+        for (EspAlgorithm a : values()) {
+            if (a.configName.equals(configName)) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public String toString() {
+        return configName;
+    }
+}

@@ -1,0 +1,2 @@
+/** Placeholder until the package's first class lands. */
+package dev.overlay.pcap;
