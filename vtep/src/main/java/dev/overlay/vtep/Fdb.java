@@ -1,0 +1,157 @@
+package dev.overlay.vtep;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+
+/**
+ * The forwarding database of one tenant: which peer a unicast MAC lives behind. Static entries
+ * come from configuration and never age or move; the rest is learned from the inner source MAC
+ * of decapsulated frames and ages out like a Linux bridge's (default 300 s). An unknown,
+ * multicast or broadcast destination is flooded to the flood list, in configuration order.
+ *
+ * <p>Thread-safe: lookups from every worker read a ConcurrentHashMap without locking; learning
+ * a MAC already known at the same peer only refreshes its timestamp, and only once a second, so
+ * the common case writes no shared cache line. Learned entries are capped so a flood of forged
+ * source MACs cannot grow memory without bound (they then fall back to flooding).
+ */
+public final class Fdb {
+  public static final Duration DEFAULT_AGEING = Duration.ofSeconds(300);
+  public static final int DEFAULT_MAX_LEARNED = 1 << 16;
+  private static final long REFRESH_NANOS = 1_000_000_000L;
+
+  /** One entry as tools see it. */
+  public record Entry(MacAddress mac, String peer, boolean isStatic, Duration age) {}
+
+  /** {@code lastSeen}: nanos of the clock when the MAC was last seen at {@code peer}. */
+  private static final class Slot {
+    final String peer;
+    final boolean isStatic;
+    volatile long lastSeen;
+
+    Slot(String peer, boolean isStatic, long lastSeen) {
+      this.peer = peer;
+      this.isStatic = isStatic;
+      this.lastSeen = lastSeen;
+    }
+  }
+
+  private final List<String> floodList;
+  private final ConcurrentHashMap<Long, Slot> table = new ConcurrentHashMap<>();
+  private final long ageingNanos;
+  private final LongSupplier nanoClock;
+  private final int maxLearned;
+  private final AtomicInteger learned = new AtomicInteger();
+
+  public Fdb(List<String> floodList, Map<MacAddress, String> staticEntries) {
+    this(floodList, staticEntries, DEFAULT_AGEING, System::nanoTime, DEFAULT_MAX_LEARNED);
+  }
+
+  /**
+   * @param floodList peers that receive broadcast, multicast and unknown unicast, in order
+   * @param nanoClock a monotonic clock in nanoseconds ({@code System::nanoTime}; fake in tests)
+   */
+  public Fdb(List<String> floodList, Map<MacAddress, String> staticEntries, Duration ageing,
+      LongSupplier nanoClock, int maxLearned) {
+    this.floodList = List.copyOf(floodList);
+    if (ageing.isNegative() || ageing.isZero()) {
+      throw new IllegalArgumentException("ageing: " + ageing + " (expected: > 0)");
+    }
+    Bounds.checkRange(maxLearned, 0, Integer.MAX_VALUE, "max learned");
+    this.ageingNanos = ageing.toNanos();
+    this.nanoClock = nanoClock;
+    this.maxLearned = maxLearned;
+    long now = nanoClock.getAsLong();
+    staticEntries.forEach((mac, peer) -> {
+      if (mac.isMulticast()) {
+        throw new IllegalArgumentException(
+            "fdb mac: " + mac + " (expected: a unicast address)");
+      }
+      table.put(mac.value(), new Slot(peer, true, now));
+    });
+  }
+
+  /** The peer behind a known unicast MAC, or null: the caller floods. */
+  public String lookup(long mac) {
+    if (MacAddress.isMulticast(mac)) {
+      return null;
+    }
+    Slot s = table.get(mac);
+    if (s == null || (!s.isStatic && nanoClock.getAsLong() - s.lastSeen > ageingNanos)) {
+      return null;
+    }
+    return s.peer;
+  }
+
+  public List<String> floodList() {
+    return floodList;
+  }
+
+  /**
+   * Records that {@code srcMac} was seen behind {@code peer}. Multicast sources are never
+   * learned (they are not stations), static entries never move. True when the table changed
+   * (a new station or one that moved), so callers can count it.
+   */
+  public boolean learn(long srcMac, String peer) {
+    if (MacAddress.isMulticast(srcMac)) {
+      return false;
+    }
+    long now = nanoClock.getAsLong();
+    Slot s = table.get(srcMac);
+    if (s != null && (s.isStatic || s.peer.equals(peer))) {
+      if (!s.isStatic && now - s.lastSeen >= REFRESH_NANOS) {
+        s.lastSeen = now;
+      }
+      return false;
+    }
+    if (s == null) {
+      if (learned.get() >= maxLearned) {
+        return false;
+      }
+      if (table.putIfAbsent(srcMac, new Slot(peer, false, now)) == null) {
+        learned.incrementAndGet();
+        return true;
+      }
+      return false; // another worker learned it first
+    }
+    return table.replace(srcMac, s, new Slot(peer, false, now)); // the station moved
+  }
+
+  /** Removes learned entries not seen for the ageing time; returns how many. */
+  public int expire() {
+    long now = nanoClock.getAsLong();
+    int removed = 0;
+    for (Map.Entry<Long, Slot> e : table.entrySet()) {
+      Slot s = e.getValue();
+      if (!s.isStatic && now - s.lastSeen > ageingNanos && table.remove(e.getKey(), s)) {
+        learned.decrementAndGet();
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Static plus learned entries, aged ones included until {@link #expire()} runs. */
+  public int size() {
+    return table.size();
+  }
+
+  public int learnedCount() {
+    return learned.get();
+  }
+
+  /** Every entry, sorted by MAC: allocates, for tools. */
+  public List<Entry> snapshot() {
+    long now = nanoClock.getAsLong();
+    List<Entry> list = new ArrayList<>();
+    table.forEach((mac, s) -> list.add(new Entry(new MacAddress(mac), s.peer, s.isStatic,
+        Duration.ofNanos(Math.max(0, now - s.lastSeen)))));
+    list.sort(Comparator.comparingLong(e -> e.mac().value()));
+    return list;
+  }
+}
