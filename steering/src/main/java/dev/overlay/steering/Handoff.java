@@ -1,0 +1,184 @@
+package dev.overlay.steering;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
+
+/**
+ * Hands items to one stage on a chosen worker (VPP's worker handoff): one bounded queue per
+ * worker, drained by that worker only. The caller picks the worker (a {@link Dispatcher} or
+ * {@link RfsSteering}); this class never looks inside an item.
+ *
+ * <p>Ownership: {@link #submit} takes the item in every case. It is handed to the stage, or, when
+ * the queue is full or the pool is closed, given to the release callback right away on the
+ * caller's thread and counted ({@link SteeringDrop#CONGESTION}, {@link SteeringDrop#SHUTDOWN}).
+ * Submit never blocks and no queue grows past its capacity.
+ *
+ * @param <T> the work item
+ */
+public final class Handoff<T> {
+    private static final System.Logger LOG = System.getLogger(Handoff.class.getName());
+
+    private final WorkerPool pool;
+    private final String name;
+    private final Lane<T>[] lanes;
+
+    @SuppressWarnings("unchecked")
+    Handoff(WorkerPool pool, String name, Stage<? super T> stage, Consumer<? super T> release,
+            ToIntFunction<? super T> sizeOf, int capacity) {
+        this.pool = pool;
+        this.name = name;
+        this.lanes = new Lane[pool.workers()];
+        for (int i = 0; i < lanes.length; i++) {
+            lanes[i] = new Lane<>(this, pool.worker(i), stage, release, sizeOf, capacity);
+        }
+    }
+
+    /** The stage's name, as given to {@link WorkerPool#handoff}. */
+    public String name() {
+        return name;
+    }
+
+    /** The number of workers, so the valid worker indexes are 0 to {@code workers() - 1}. */
+    public int workers() {
+        return lanes.length;
+    }
+
+    /**
+     * Queues {@code item} for the stage on worker {@code worker}; false if it was dropped (and
+     * released and counted) instead.
+     *
+     * @throws IllegalArgumentException if {@code worker} is out of range (the item is not taken)
+     */
+    public boolean submit(int worker, T item) {
+        return offer(worker, item) >= 0;
+    }
+
+    /** This hand-off's counters on each worker. */
+    public List<WorkerStats> stats() {
+        List<WorkerStats> out = new ArrayList<>(lanes.length);
+        for (Lane<T> lane : lanes) {
+            out.add(WorkerStats.of(lane.worker.index(), List.of(lane.counters)));
+        }
+        return out;
+    }
+
+    /** As submit; returns the item's position in the worker's queue, or -1 if it was dropped. */
+    long offer(int worker, T item) {
+        if (worker < 0 || worker >= lanes.length) {
+            throw new IllegalArgumentException("worker: " + worker + " (expected: 0 to " + (lanes.length - 1) + ")");
+        }
+        Lane<T> lane = lanes[worker];
+        if (pool.isClosing()) {
+            lane.drop(SteeringDrop.SHUTDOWN, item);
+            return -1;
+        }
+        long position = lane.queue.offer(item);
+        if (position < 0) {
+            lane.drop(SteeringDrop.CONGESTION, item);
+            return -1;
+        }
+        lane.worker.wake();
+        if (pool.isTerminated()) {
+            // We stored after close() may have made its final sweep: sweep ourselves, so the item
+            // is released rather than stranded (WorkerPool.releaseLeftovers explains the pairing).
+            pool.releaseLeftovers();
+        }
+        return position;
+    }
+
+    /** Items of {@code worker}'s queue finished (handled or failed) so far: RFS's queue head. */
+    long finished(int worker) {
+        return lanes[worker].queue.consumerIndex();
+    }
+
+    LaneCounters counters(int worker) {
+        return lanes[worker].counters;
+    }
+
+    /** Worker thread: handles up to {@code batch} items of its queue, then the batch-end hook. */
+    int drain(Worker worker, int batch) {
+        Lane<T> lane = lanes[worker.index()];
+        long depth = lane.queue.size();
+        if (depth == 0) {
+            return 0;
+        }
+        lane.counters.depth(depth);
+        int n = lane.queue.drain(lane, batch);
+        if (n > 0) {
+            try {
+                lane.stage.batchEnd(worker);
+            } catch (RuntimeException e) {
+                lane.report(e, "batch end"); // not an item: nothing to count as dropped
+            }
+        }
+        return n;
+    }
+
+    boolean isEmpty(int worker) {
+        return lanes[worker].queue.isEmpty();
+    }
+
+    /** Once no worker runs: releases what is left in the queues, waiting out producers mid-store. */
+    void releaseLeftovers() {
+        for (Lane<T> lane : lanes) {
+            while (!lane.queue.isEmpty()) {
+                if (lane.queue.drain(lane.leftovers, Integer.MAX_VALUE) == 0) {
+                    Thread.onSpinWait();
+                }
+            }
+        }
+    }
+
+    /** One hand-off's queue on one worker, and the sink that runs the stage for it. */
+    private static final class Lane<T> implements MpscArrayQueue.Sink<T> {
+        final Handoff<T> owner;
+        final Worker worker;
+        final Stage<? super T> stage;
+        final Consumer<? super T> release;
+        final ToIntFunction<? super T> sizeOf;
+        final MpscArrayQueue<T> queue;
+        final LaneCounters counters = new LaneCounters();
+        final MpscArrayQueue.Sink<T> leftovers = item -> drop(SteeringDrop.SHUTDOWN, item);
+        private boolean reportedFailure;
+
+        Lane(Handoff<T> owner, Worker worker, Stage<? super T> stage, Consumer<? super T> release,
+             ToIntFunction<? super T> sizeOf, int capacity) {
+            this.owner = owner;
+            this.worker = worker;
+            this.stage = stage;
+            this.release = release;
+            this.sizeOf = sizeOf;
+            this.queue = new MpscArrayQueue<>(capacity);
+        }
+
+        @Override
+        public void accept(T item) {
+            // Measured before handle: from there on the stage owns the item and may release it.
+            int size = sizeOf.applyAsInt(item);
+            try {
+                stage.handle(item, worker);
+            } catch (RuntimeException e) {
+                counters.dropped(SteeringDrop.STAGE_FAILED);
+                report(e, "an item");
+                return;
+            }
+            counters.handled(size);
+        }
+
+        void drop(SteeringDrop reason, T item) {
+            counters.dropped(reason);
+            release.accept(item);
+        }
+
+        /** A stage threw: a bug. Logged once per lane so a hot bug cannot flood the log. */
+        void report(RuntimeException e, String what) {
+            if (!reportedFailure) {
+                reportedFailure = true;
+                LOG.log(System.Logger.Level.WARNING, "stage " + owner.name + " threw on " + what + " on "
+                        + worker.name() + " (further failures are only counted)", e);
+            }
+        }
+    }
+}
