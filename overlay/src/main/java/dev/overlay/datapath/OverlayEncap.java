@@ -1,0 +1,88 @@
+package dev.overlay.datapath;
+
+import dev.overlay.config.GatewayConfig;
+import dev.overlay.vtep.Ethernet;
+import dev.overlay.vtep.FlowHash;
+import dev.overlay.vtep.Geneve;
+import dev.overlay.vtep.Ipv4;
+import dev.overlay.vtep.Ipv6;
+import dev.overlay.vtep.Udp;
+import dev.overlay.vtep.Vxlan;
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Stage {@code overlay-encap}: one tenant frame to the wire packet for one peer, in place.
+ *
+ * <ol>
+ *   <li>flow hash of the inner frame (outer UDP source port, RFC 7348 section 5; IPv6 flow label,
+ *       RFC 6438)</li>
+ *   <li>VXLAN header, or Geneve header with the tenant's options</li>
+ *   <li>UDP to the tenant's overlay port</li>
+ *   <li>for an esp tenant: ESP over that datagram (transport mode), or over an inner IP header
+ *       and the datagram (tunnel mode), then UDP 4500 for ESP in UDP (RFC 3948)</li>
+ *   <li>outer IPv4 (DF, RFC 6864 ID 0) or IPv6, then outer Ethernet</li>
+ * </ol>
+ *
+ * On entry the buffer's readable bytes are the untagged frame, with {@link Buffers#HEADROOM}
+ * before it; on success they are the wire packet. On failure the drop is counted and the caller
+ * releases the buffer.
+ */
+public final class OverlayEncap {
+    private final Topology topology;
+    private final GatewayConfig gateway;
+    private final byte[] source;
+
+    public OverlayEncap(Topology topology) {
+        this.topology = topology;
+        this.gateway = topology.gateway();
+        this.source = topology.gatewayAddress();
+    }
+
+    /** Encapsulates cleartext (a tenant whose security is none) toward {@code peer}. */
+    public boolean encapsulate(ByteBuf buf, Tenant tenant, Peer peer, DropCounts drops) {
+        int frameLength = buf.readableBytes();
+        if (frameLength < Ethernet.HEADER_LENGTH) {
+            drops.add(DatapathDrop.RUNT_FRAME);
+            return false;
+        }
+        if (frameLength - Ethernet.HEADER_LENGTH > tenant.mtu()) {
+            drops.add(DatapathDrop.TOO_BIG);
+            return false;
+        }
+        int hash = FlowHash.hash(buf, buf.readerIndex(), frameLength);
+        overlayHeaders(buf, tenant, peer, hash);
+        outerHeaders(buf, peer, hash, Udp.PROTOCOL);
+        return true;
+    }
+
+    /** VXLAN or Geneve, then the UDP header of the overlay datagram. */
+    void overlayHeaders(ByteBuf buf, Tenant tenant, Peer peer, int hash) {
+        if (tenant.geneve()) {
+            Geneve.prepend(buf, tenant.vni(), tenant.geneveOptions(), false);
+        } else {
+            Vxlan.prepend(buf, tenant.vni());
+        }
+        // Over IPv4 the overlay's UDP checksum is zero, as RFC 7348 section 5 and RFC 8926
+        // section 3.3 allow and Linux sends by default; over IPv6 Udp computes it (RFC 8200 8.1).
+        Udp.prepend(buf, FlowHash.sourcePort(hash), tenant.udpPort(), source, peer.address(), false);
+    }
+
+    /** Outer IP header with {@code protocol}, then outer Ethernet. */
+    void outerHeaders(ByteBuf buf, Peer peer, int hash, int protocol) {
+        if (peer.ipv6()) {
+            Ipv6.prepend(buf, source, peer.address(), protocol, FlowHash.ipv6FlowLabel(hash));
+            Ethernet.prepend(buf, peer.mac(), topology.gatewayMac(), Ethernet.TYPE_IPV6);
+        } else {
+            Ipv4.prepend(buf, source, peer.address(), protocol);
+            Ethernet.prepend(buf, peer.mac(), topology.gatewayMac(), Ethernet.TYPE_IPV4);
+        }
+    }
+
+    GatewayConfig gateway() {
+        return gateway;
+    }
+
+    byte[] source() {
+        return source;
+    }
+}

@@ -1,0 +1,91 @@
+package dev.overlay.datapath;
+
+import dev.overlay.config.GeneveOptionConfig;
+import dev.overlay.config.TenantConfig;
+import dev.overlay.config.TenantConfig.Encapsulation;
+import dev.overlay.config.TenantConfig.Security;
+import dev.overlay.vtep.Fdb;
+import dev.overlay.vtep.Geneve;
+import dev.overlay.vtep.GeneveOption;
+import dev.overlay.vtep.GeneveOptions;
+import dev.overlay.vtep.MacAddress;
+import java.util.function.LongSupplier;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A tenant as the datapath uses it: its config, its peers resolved, its Geneve options encoded
+ * once, its FDB and its effective MTU.
+ *
+ * @param peers the flood list, in config order (head-end replication, RFC 7348 section 4.2)
+ * @param udpPort the destination port of its overlay packets (vxlan-port or geneve-port)
+ * @param mtu the largest inner IP packet that fits the underlay once encapsulated
+ */
+public record Tenant(TenantConfig config, List<Peer> peers, Fdb fdb, GeneveOptions geneveOptions,
+                     int udpPort, int mtu) implements Geneve.OptionFilter {
+
+    static Tenant of(TenantConfig config, Map<String, Peer> peersByName, int udpPort, int mtu,
+                     LongSupplier nanoClock) {
+        List<Peer> peers = new ArrayList<>();
+        for (String name : config.peers()) {
+            peers.add(peersByName.get(name));
+        }
+        Map<MacAddress, String> statics = new LinkedHashMap<>();
+        config.fdb().forEach(e -> statics.put(new MacAddress(e.mac().value()), e.peer()));
+        Fdb fdb = new Fdb(config.peers(), statics, Fdb.DEFAULT_AGEING, nanoClock, Fdb.DEFAULT_MAX_LEARNED);
+        List<GeneveOption> options = new ArrayList<>();
+        for (GeneveOptionConfig o : config.geneveOptions()) {
+            options.add(new GeneveOption(o.optionClass(), o.type(), o.data()));
+        }
+        return new Tenant(config, List.copyOf(peers), fdb, GeneveOptions.of(options), udpPort, mtu);
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public int vni() {
+        return config.vni();
+    }
+
+    public boolean geneve() {
+        return config.encapsulation() == Encapsulation.GENEVE;
+    }
+
+    public boolean esp() {
+        return config.security() == Security.ESP;
+    }
+
+    /**
+     * Whether this tenant knows (so may process) a Geneve option: the ones its config adds. A
+     * critical option outside them is dropped (RFC 8926 section 3.5).
+     */
+    @Override
+    public boolean knows(int optionClass, int type) {
+        for (GeneveOption o : geneveOptions.options()) {
+            if (o.optionClass() == optionClass && o.type() == type) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The peer a known unicast MAC was learned or configured behind, or null to flood. */
+    public Peer peerFor(long dstMac) {
+        if (MacAddress.isMulticast(dstMac)) {
+            return null;
+        }
+        String name = fdb.lookup(dstMac);
+        if (name == null) {
+            return null;
+        }
+        for (Peer p : peers) {
+            if (p.name().equals(name)) {
+                return p;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,105 @@
+package dev.overlay.datapath;
+
+import dev.overlay.config.EthernetAddress;
+import dev.overlay.config.GatewayConfig;
+import dev.overlay.config.OverlayConfig;
+import dev.overlay.config.PeerConfig;
+import dev.overlay.config.SaConfig;
+import dev.overlay.config.TenantConfig;
+import dev.overlay.config.TenantMtu;
+import io.netty.util.collection.IntObjectHashMap;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * The runtime view of one config: tenants by name, by 802.1Q tag and by VNI (per encapsulation,
+ * since a VXLAN and a Geneve tenant may not share a VNI but a packet's encapsulation decides which
+ * table is asked), peers by name, and this gateway's own addresses. Immutable apart from the
+ * tenants' FDBs.
+ */
+public final class Topology {
+    private final OverlayConfig config;
+    private final byte[] gatewayAddress;
+    private final long gatewayMac;
+    private final Map<String, Peer> peers;
+    private final Map<String, Tenant> tenants;
+    private final Tenant[] byVlan = new Tenant[4096];
+    private final IntObjectHashMap<Tenant> vxlanByVni = new IntObjectHashMap<>();
+    private final IntObjectHashMap<Tenant> geneveByVni = new IntObjectHashMap<>();
+
+    private Topology(OverlayConfig config, LongSupplier nanoClock) {
+        this.config = config;
+        GatewayConfig gw = config.gateway();
+        this.gatewayAddress = gw.address().getAddress();
+        this.gatewayMac = gw.mac().map(EthernetAddress::value).orElseGet(() -> Peer.derivedMac(gatewayAddress));
+        Map<String, Peer> peerMap = new LinkedHashMap<>();
+        for (PeerConfig p : config.peers().values()) {
+            peerMap.put(p.name(), Peer.of(p));
+        }
+        this.peers = Collections.unmodifiableMap(peerMap);
+        Map<String, Tenant> tenantMap = new LinkedHashMap<>();
+        for (TenantConfig t : config.tenants().values()) {
+            int port = t.encapsulation() == TenantConfig.Encapsulation.GENEVE ? gw.genevePort() : gw.vxlanPort();
+            int mtu = TenantMtu.worstCase(gw, t, config.sas(t.name(), SaConfig.Direction.OUT)).mtu();
+            Tenant tenant = Tenant.of(t, peerMap, port, mtu, nanoClock);
+            tenantMap.put(t.name(), tenant);
+            t.vlan().ifPresent(v -> byVlan[v] = tenant);
+            (tenant.geneve() ? geneveByVni : vxlanByVni).put(t.vni(), tenant);
+        }
+        this.tenants = Collections.unmodifiableMap(tenantMap);
+    }
+
+    public static Topology of(OverlayConfig config) {
+        return new Topology(config, System::nanoTime);
+    }
+
+    public static Topology of(OverlayConfig config, LongSupplier nanoClock) {
+        return new Topology(config, nanoClock);
+    }
+
+    public OverlayConfig config() {
+        return config;
+    }
+
+    public GatewayConfig gateway() {
+        return config.gateway();
+    }
+
+    /** This gateway's underlay address, 4 or 16 bytes; shared, never modified. */
+    byte[] gatewayAddress() {
+        return gatewayAddress;
+    }
+
+    /** The outer source MAC: configured, else derived from the address as for peers. */
+    public long gatewayMac() {
+        return gatewayMac;
+    }
+
+    public boolean ipv6() {
+        return gatewayAddress.length == 16;
+    }
+
+    public Map<String, Peer> peers() {
+        return peers;
+    }
+
+    public Map<String, Tenant> tenants() {
+        return tenants;
+    }
+
+    public Tenant tenant(String name) {
+        return tenants.get(name);
+    }
+
+    /** The tenant of an 802.1Q VID, or null. */
+    public Tenant tenantByVlan(int vid) {
+        return vid >= 0 && vid < byVlan.length ? byVlan[vid] : null;
+    }
+
+    /** The tenant of a VNI under one encapsulation, or null. */
+    public Tenant tenantByVni(boolean geneve, int vni) {
+        return (geneve ? geneveByVni : vxlanByVni).get(vni);
+    }
+}
