@@ -1,0 +1,183 @@
+package dev.overlay.config;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The resolved view that {@code check} prints: gateway, peers, and per tenant its VNI,
+ * encapsulation, VLAN, security, peers, fdb, options, ports, effective MTU with its arithmetic,
+ * and its SAs. No key byte is ever printed, not even in part: the report is meant to be pasted
+ * into tickets.
+ */
+public final class CheckReport {
+
+    private final OverlayConfig config;
+    private final List<ConfigError> warnings;
+
+    public CheckReport(OverlayConfig config, List<ConfigError> warnings) {
+        this.config = config;
+        this.warnings = List.copyOf(warnings);
+    }
+
+    /** The report of a valid load; {@link IllegalStateException} if it has errors. */
+    public static CheckReport of(ConfigResult result) {
+        return new CheckReport(result.orThrow(), result.warnings());
+    }
+
+    public String render() {
+        StringBuilder sb = new StringBuilder();
+        GatewayConfig g = config.gateway();
+        sb.append("config ").append(config.source()).append(": valid\n\n");
+        sb.append("gateway ").append(g.name()).append('\n');
+        sb.append("  address ").append(address(g.address()))
+                .append(g.mac().map(m -> ", mac " + m).orElse("")).append('\n');
+        sb.append("  esp-transport ").append(g.espTransport().configName());
+        if (g.espTransport() == GatewayConfig.EspTransport.UDP) {
+            sb.append(" (esp-port ").append(g.espPort()).append(')');
+        }
+        sb.append(", vxlan-port ").append(g.vxlanPort()).append(", geneve-port ").append(g.genevePort()).append('\n');
+        sb.append("  underlay-mtu ").append(g.underlayMtu()).append(", workers ").append(g.workers())
+                .append(", steering ").append(g.steering().configName())
+                .append(g.metrics().map(m -> ", metrics " + hostPort(m)).orElse("")).append('\n');
+
+        sb.append("\npeers\n");
+        for (PeerConfig p : config.peers().values()) {
+            sb.append("  ").append(p.name()).append("  ").append(address(p.address()))
+                    .append(p.mac().map(m -> "  mac " + m).orElse("")).append('\n');
+        }
+        for (TenantConfig t : config.tenants().values()) {
+            tenant(sb, t);
+        }
+        if (!warnings.isEmpty()) {
+            sb.append("\nwarnings\n");
+            for (ConfigError w : warnings) {
+                sb.append("  ").append(w).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    private void tenant(StringBuilder sb, TenantConfig t) {
+        sb.append("\ntenant ").append(t.name()).append('\n');
+        sb.append("  vni ").append(t.vni()).append(", encapsulation ").append(t.encapsulation().configName())
+                .append(", vlan ").append(t.vlan().isPresent() ? String.valueOf(t.vlan().getAsInt()) : "-")
+                .append(", security ").append(t.security().configName());
+        if (t.security() == TenantConfig.Security.NONE) {
+            sb.append(" (cleartext)");
+        }
+        sb.append('\n');
+        sb.append("  peers ").append(String.join(", ", t.peers())).append('\n');
+        for (FdbEntryConfig f : t.fdb()) {
+            sb.append("  fdb ").append(f.mac()).append(" -> ").append(f.peer()).append('\n');
+        }
+        for (GeneveOptionConfig o : t.geneveOptions()) {
+            sb.append("  geneve-option ").append(o).append(o.critical() ? " (critical)" : "").append('\n');
+        }
+        for (PortConfig p : t.ports()) {
+            sb.append("  port ").append(port(p)).append('\n');
+        }
+        TenantMtu mtu = TenantMtu.worstCase(config.gateway(), t, config.securityAssociations());
+        sb.append("  mtu ").append(mtu.mtu()).append(" (").append(mtu.breakdown());
+        if (mtu.sa() != null) {
+            sb.append(", worst case: spi ").append(mtu.sa().spiHex());
+        }
+        sb.append(")\n");
+        List<SaConfig> sas = new ArrayList<>(config.sas(t.name(), SaConfig.Direction.OUT));
+        sas.addAll(config.sas(t.name(), SaConfig.Direction.IN));
+        if (sas.isEmpty()) {
+            return;
+        }
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"spi", "dir", "peer", "algorithm", "icv", "integrity", "mode", "esn", "window",
+                "initial-seq", "lifetime"});
+        for (SaConfig sa : sas) {
+            rows.add(new String[] {sa.spiHex(), sa.direction().configName(), sa.peer(), sa.algorithm().configName(),
+                    String.valueOf(sa.icvLength()), sa.integrity() == null ? "-" : sa.integrity().configName(),
+                    sa.mode().configName(), sa.esn() ? "yes" : "no",
+                    sa.direction() == SaConfig.Direction.IN ? String.valueOf(sa.replayWindow()) : "-",
+                    Long.toUnsignedString(sa.initialSequence()), lifetime(sa.lifetime())});
+        }
+        table(sb, rows, "  sa  ");
+    }
+
+    private static void table(StringBuilder sb, List<String[]> rows, String indent) {
+        int[] width = new int[rows.get(0).length];
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length; i++) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        for (int row = 0; row < rows.size(); row++) {
+            StringBuilder line = new StringBuilder(row == 0 ? indent : " ".repeat(indent.length()));
+            String[] r = rows.get(row);
+            for (int i = 0; i < r.length; i++) {
+                line.append(r[i]).append(" ".repeat(width[i] - r[i].length() + 2));
+            }
+            sb.append(line.toString().stripTrailing()).append('\n');
+        }
+    }
+
+    private static String port(PortConfig p) {
+        return switch (p) {
+            case PortConfig.TapPort tap -> "tap " + tap.name() + (tap.queues() > 1 ? " (" + tap.queues() + " queues)" : "");
+            case PortConfig.PcapPort pcap -> "pcap " + pcap.interfaceName();
+            case PortConfig.UdpPort udp -> "udp listen " + hostPort(udp.listen()) + " remote " + hostPort(udp.remote());
+        };
+    }
+
+    private static String lifetime(SaConfig.Lifetime l) {
+        if (l.unlimited()) {
+            return "unlimited";
+        }
+        List<String> parts = new ArrayList<>();
+        if (l.packets() > 0) {
+            parts.add(l.packets() + " packets");
+        }
+        if (l.bytes() > 0) {
+            parts.add(l.bytes() + " bytes");
+        }
+        if (l.seconds() > 0) {
+            parts.add(l.seconds() + " s");
+        }
+        return parts.stream().collect(Collectors.joining("/"));
+    }
+
+    static String hostPort(InetSocketAddress a) {
+        String host = address(a.getAddress());
+        return (a.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    /** RFC 5952 text for IPv6 (longest run of zero groups as "::"), dotted quad for IPv4. */
+    static String address(InetAddress a) {
+        String s = a.getHostAddress();
+        if (!(a instanceof Inet6Address)) {
+            return s;
+        }
+        int pct = s.indexOf('%');
+        String scope = pct < 0 ? "" : s.substring(pct);
+        String[] g = (pct < 0 ? s : s.substring(0, pct)).split(":");
+        int bestStart = -1;
+        int bestLen = 1;
+        for (int i = 0; i < g.length; ) {
+            int j = i;
+            while (j < g.length && g[j].equals("0")) {
+                j++;
+            }
+            if (j - i > bestLen) {
+                bestStart = i;
+                bestLen = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        if (bestStart < 0) {
+            return String.join(":", g) + scope;
+        }
+        String head = String.join(":", List.of(g).subList(0, bestStart));
+        String tail = String.join(":", List.of(g).subList(bestStart + bestLen, g.length));
+        return head + "::" + tail + scope;
+    }
+}

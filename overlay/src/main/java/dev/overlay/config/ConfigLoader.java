@@ -1,0 +1,244 @@
+package dev.overlay.config;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.Node;
+
+/**
+ * Loads and validates a config file, reporting every problem at once with its key path and
+ * line. Reading goes through snakeyaml-engine's compose step (nodes with marks), never object
+ * construction, so each error can point at the line that caused it and no YAML tag can
+ * instantiate anything.
+ *
+ * <p>Order of checks: YAML syntax (one error, since the rest of the tree is unknown), then
+ * gateway, peers, tenants, SAs, each key by key, then the cross references between them.
+ */
+public final class ConfigLoader {
+
+    /** Larger configs are refused: a config is hand-written, and this bounds the parser's memory. */
+    static final long MAX_FILE_BYTES = 16 << 20;
+
+    private ConfigLoader() {
+    }
+
+    /** Reads and validates {@code file}; relative {@code key-file} paths resolve against its directory. */
+    public static ConfigResult load(Path file) {
+        Problems problems = new Problems(file);
+        String text;
+        try {
+            if (Files.size(file) > MAX_FILE_BYTES) {
+                problems.error("", 0, "cannot read config: larger than " + MAX_FILE_BYTES + " bytes");
+                return problems.result(null);
+            }
+            text = Files.readString(file);
+        } catch (CharacterCodingException e) {
+            problems.error("", 0, "cannot read config: not UTF-8 text");
+            return problems.result(null);
+        } catch (IOException | SecurityException e) {
+            problems.error("", 0, "cannot read config: " + reason(e));
+            return problems.result(null);
+        }
+        return parse(file, text);
+    }
+
+    /** Validates {@code yaml} as if read from {@code file} (which need not exist unless key files are used). */
+    public static ConfigResult parse(Path file, String yaml) {
+        Problems problems = new Problems(file);
+        Node root = compose(file, yaml, problems);
+        if (root == null) {
+            return problems.result(null);
+        }
+        YamlMap top = YamlMap.of(root, "", problems);
+        if (top == null) {
+            return problems.result(null);
+        }
+        top.allow("gateway", "peers", "tenants", "security-associations");
+        GatewayConfig gateway = gateway(top.map("gateway", true), problems);
+        Map<String, PeerConfig> peers = new LinkedHashMap<>();
+        Set<String> peerNames = peers(top.map("peers", true), gateway, problems, peers);
+        TenantParser tenants = new TenantParser(problems, peerNames);
+        tenants.parse(top.map("tenants", true));
+        Path dir = file.toAbsolutePath().getParent();
+        SaParser sas = new SaParser(problems, dir, peerNames, tenants.facts());
+        sas.parse(top.list("security-associations", false));
+        sas.checkCoverage();
+        if (gateway != null) {
+            for (TenantConfig t : tenants.tenants().values()) {
+                TenantMtu mtu = TenantMtu.worstCase(gateway, t, sas.sas());
+                if (mtu.mtu() < TenantMtu.IPV6_MIN_MTU) {
+                    problems.warning("tenants." + t.name(), "tenant MTU " + mtu.mtu()
+                            + " is below IPv6's minimum link MTU 1280 (RFC 8200 section 5); raise underlay-mtu");
+                }
+            }
+        }
+        if (problems.hasErrors()) {
+            return problems.result(null);
+        }
+        OverlayConfig config = new OverlayConfig(file, gateway, peers, tenants.tenants(), sas.sas(),
+                problems.locations());
+        return problems.result(config);
+    }
+
+    private static Node compose(Path file, String yaml, Problems problems) {
+        LoadSettings settings = LoadSettings.builder()
+                .setLabel(file.toString())
+                .setMaxAliasesForCollections(50)
+                .setAllowRecursiveKeys(false)
+                .build();
+        try {
+            Optional<Node> root = new Compose(settings).composeString(yaml);
+            if (root.isEmpty()) {
+                problems.error("", 1, "empty config (expected gateway, peers and tenants)");
+                return null;
+            }
+            return root.get();
+        } catch (MarkedYamlEngineException e) {
+            int line = e.getProblemMark().or(e::getContextMark).map(m -> m.getLine() + 1).orElse(0);
+            String context = e.getContext() == null ? "" : " (" + e.getContext() + ")";
+            problems.error("", line, "YAML syntax: " + e.getProblem() + context);
+            return null;
+        } catch (YamlEngineException e) {
+            problems.error("", 0, "YAML: " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static GatewayConfig gateway(YamlMap m, Problems problems) {
+        if (m == null) {
+            return null;
+        }
+        m.allow("name", "address", "mac", "esp-transport", "esp-port", "vxlan-port", "geneve-port",
+                "underlay-mtu", "workers", "steering", "metrics");
+        String name = m.parsed("name", true, Scalars::name);
+        InetAddress address = m.parsed("address", true, Scalars::unicastAddress);
+        EthernetAddress mac = m.parsed("mac", false, ConfigLoader::unicastMac);
+        GatewayConfig.EspTransport transport = m.choice("esp-transport", GatewayConfig.EspTransport.values(),
+                GatewayConfig.EspTransport.UDP, false);
+        Long espPort = m.integer("esp-port", 1, 65535, (long) GatewayConfig.DEFAULT_ESP_PORT, false);
+        Long vxlanPort = m.integer("vxlan-port", 1, 65535, (long) GatewayConfig.DEFAULT_VXLAN_PORT, false);
+        Long genevePort = m.integer("geneve-port", 1, 65535, (long) GatewayConfig.DEFAULT_GENEVE_PORT, false);
+        Long mtu = m.integer("underlay-mtu", 576, 65535, (long) GatewayConfig.DEFAULT_UNDERLAY_MTU, false);
+        Long workers = m.integer("workers", 1, 1024, (long) GatewayConfig.defaultWorkers(), false);
+        GatewayConfig.Steering steering = m.choice("steering", GatewayConfig.Steering.values(),
+                GatewayConfig.Steering.SPI, false);
+        InetSocketAddress metrics = m.parsed("metrics", false, Scalars::hostPort);
+
+        Map<Long, String> udpPorts = new HashMap<>();
+        if (transport == GatewayConfig.EspTransport.UDP) {
+            distinctPort(m, "esp-port", espPort, udpPorts, problems);
+        }
+        distinctPort(m, "vxlan-port", vxlanPort, udpPorts, problems);
+        distinctPort(m, "geneve-port", genevePort, udpPorts, problems);
+        if (address instanceof Inet6Address && mtu != null && mtu < TenantMtu.IPV6_MIN_MTU) {
+            problems.error(m.child("underlay-mtu"), "underlay-mtu " + mtu
+                    + " is below IPv6's minimum link MTU 1280 (RFC 8200 section 5)");
+            mtu = null;
+        }
+        if (name == null || address == null || (m.has("mac") && mac == null) || transport == null
+                || espPort == null || vxlanPort == null || genevePort == null || mtu == null
+                || workers == null || steering == null || (m.has("metrics") && metrics == null)) {
+            return null;
+        }
+        return new GatewayConfig(name, address, Optional.ofNullable(mac), transport, espPort.intValue(),
+                vxlanPort.intValue(), genevePort.intValue(), mtu.intValue(), workers.intValue(), steering,
+                Optional.ofNullable(metrics));
+    }
+
+    private static void distinctPort(YamlMap m, String key, Long port, Map<Long, String> seen, Problems problems) {
+        if (port == null) {
+            return;
+        }
+        String other = seen.putIfAbsent(port, key);
+        if (other != null) {
+            problems.error(m.child(key), key + " " + port + " is also the " + other
+                    + " (each UDP port must be distinct)");
+        }
+    }
+
+    /** Parses {@code peers}; returns every peer name written, valid or not, so references to it are not also reported. */
+    private static Set<String> peers(YamlMap m, GatewayConfig gateway, Problems problems, Map<String, PeerConfig> out) {
+        Set<String> names = new LinkedHashSet<>();
+        if (m == null) {
+            return names;
+        }
+        Map<InetAddress, String> byAddress = new HashMap<>();
+        for (String name : m.keys()) {
+            names.add(name);
+            String path = m.child(name);
+            try {
+                Scalars.name(name);
+            } catch (IllegalArgumentException e) {
+                problems.error(path, m.keyNode(name), "peer " + e.getMessage());
+            }
+            YamlMap p = m.map(name, true);
+            if (p == null) {
+                continue;
+            }
+            p.allow("address", "mac");
+            InetAddress address = p.parsed("address", true, Scalars::unicastAddress);
+            EthernetAddress mac = p.parsed("mac", false, ConfigLoader::unicastMac);
+            if (address != null) {
+                if (gateway != null && (address instanceof Inet6Address) != gateway.ipv6()) {
+                    problems.error(p.child("address"), "peer address " + address.getHostAddress() + " is "
+                            + family(address) + " but the gateway address " + gateway.address().getHostAddress()
+                            + " is " + family(gateway.address()) + " (the underlay uses one family)");
+                    address = null;
+                } else if (gateway != null && address.equals(gateway.address())) {
+                    problems.error(p.child("address"), "peer address " + address.getHostAddress()
+                            + " is the gateway's own address");
+                    address = null;
+                } else if (byAddress.putIfAbsent(address, name) != null) {
+                    problems.error(p.child("address"), "peer address " + address.getHostAddress()
+                            + " is also the address of peer " + byAddress.get(address));
+                    address = null;
+                }
+            }
+            if (address != null && (!p.has("mac") || mac != null)) {
+                out.put(name, new PeerConfig(name, address, Optional.ofNullable(mac)));
+            }
+        }
+        return names;
+    }
+
+    static EthernetAddress unicastMac(String text) {
+        EthernetAddress mac = EthernetAddress.parse(text);
+        if (mac.isMulticast()) {
+            throw new IllegalArgumentException(mac + " is a multicast address (expected a unicast MAC)");
+        }
+        return mac;
+    }
+
+    private static String family(InetAddress a) {
+        return a instanceof Inet6Address ? "IPv6" : "IPv4";
+    }
+
+    private static String reason(Exception e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    static List<String> sorted(Set<String> s) {
+        return s.stream().sorted().toList();
+    }
+}

@@ -1,0 +1,88 @@
+package dev.overlay.config;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The {@code gateway} section: this VTEP's identity on the underlay and how it runs.
+ *
+ * @param mac outer source MAC written by {@code pcap encode}; empty when not configured
+ * @param metrics the Prometheus endpoint of {@code run}; empty when not configured
+ */
+public record GatewayConfig(
+        String name,
+        InetAddress address,
+        Optional<EthernetAddress> mac,
+        EspTransport espTransport,
+        int espPort,
+        int vxlanPort,
+        int genevePort,
+        int underlayMtu,
+        int workers,
+        Steering steering,
+        Optional<InetSocketAddress> metrics) {
+
+    public static final int DEFAULT_ESP_PORT = 4500;
+    public static final int DEFAULT_VXLAN_PORT = 4789;
+    public static final int DEFAULT_GENEVE_PORT = 6081;
+    public static final int DEFAULT_UNDERLAY_MTU = 1500;
+
+    /** How ESP leaves the gateway. */
+    public enum EspTransport {
+        /** ESP-in-UDP, RFC 3948: UDP {@code esp-port} then ESP. */
+        UDP,
+        /** ESP as IP protocol 50 directly after the outer IP header (needs CAP_NET_RAW). */
+        IP;
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** How received packets are spread over workers. */
+    public enum Steering {
+        SPI, FLOW, RFS;
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public GatewayConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(mac, "mac");
+        Objects.requireNonNull(espTransport, "espTransport");
+        Objects.requireNonNull(steering, "steering");
+        Objects.requireNonNull(metrics, "metrics");
+        checkPort("espPort", espPort);
+        checkPort("vxlanPort", vxlanPort);
+        checkPort("genevePort", genevePort);
+        if (underlayMtu < 576 || underlayMtu > 65535) {
+            throw new IllegalArgumentException("underlayMtu: " + underlayMtu + " (expected: 576..65535)");
+        }
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers: " + workers + " (expected: >= 1)");
+        }
+    }
+
+    private static void checkPort(String what, int port) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException(what + ": " + port + " (expected: 1..65535)");
+        }
+    }
+
+    /** True when the underlay is IPv6 (peers always share the gateway's family). */
+    public boolean ipv6() {
+        return address instanceof Inet6Address;
+    }
+
+    /** The default worker count: one per core. */
+    public static int defaultWorkers() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+}

@@ -1,0 +1,189 @@
+package dev.overlay.config;
+
+import dev.overlay.esp.EspAlgorithm;
+import dev.overlay.esp.IntegrityAlgorithm;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * One entry of {@code security-associations}: an ESP SA as the config states it (RFC 4301
+ * section 4.4.2.1), immutable; sequence numbers and replay state live beside it at run time.
+ *
+ * <p>Key bytes are copied in and out and never appear in {@link #toString()}: this record is
+ * logged and printed by {@code check}, and a key in a log is a key disclosed.
+ *
+ * @param spi 256..0xffffffff (RFC 4303 section 2.1: 1..255 are reserved by IANA, 0 is local use)
+ * @param tenants the tenants (by name) whose VNIs this SA may carry
+ * @param icvLength ICV bytes in each packet: the chosen length for combined-mode algorithms,
+ *     the integrity algorithm's truncated ICV otherwise, 0 for {@code null} without integrity
+ * @param key the {@code key} value: cipher key then salt ({@link EspAlgorithm#keyMaterialLength()})
+ * @param integrity the separate integrity algorithm, or {@code null}
+ * @param integrityKey its key, or {@code null} exactly when {@code integrity} is
+ * @param initialSequence unsigned; out: the first packet carries this + 1; in: the highest
+ *     sequence number already seen. 32-bit unless {@code esn}
+ * @param replayWindow packets; inbound only (0 for outbound); 0 turns replay checking off
+ */
+public record SaConfig(
+        long spi,
+        Direction direction,
+        String peer,
+        List<String> tenants,
+        EspAlgorithm algorithm,
+        int icvLength,
+        byte[] key,
+        IntegrityAlgorithm integrity,
+        byte[] integrityKey,
+        Mode mode,
+        boolean esn,
+        long initialSequence,
+        int replayWindow,
+        Lifetime lifetime) {
+
+    public static final long MIN_SPI = 256;
+    public static final long MAX_SPI = 0xFFFF_FFFFL;
+    public static final int DEFAULT_REPLAY_WINDOW = 1024;
+    public static final int MAX_REPLAY_WINDOW = 65536;
+
+    public enum Direction {
+        /** Peer to this gateway. */
+        IN,
+        /** This gateway to the peer. */
+        OUT;
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** RFC 4301 section 4.1. */
+    public enum Mode {
+        TRANSPORT, TUNNEL;
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Hard limits (RFC 4301 section 4.4.2.1 "SA Lifetime"); 0 = unlimited. */
+    public record Lifetime(long packets, long bytes, long seconds) {
+        public static final Lifetime UNLIMITED = new Lifetime(0, 0, 0);
+
+        public Lifetime {
+            if (packets < 0 || bytes < 0 || seconds < 0) {
+                throw new IllegalArgumentException("lifetime: " + packets + "/" + bytes + "/" + seconds
+                        + " (expected: >= 0)");
+            }
+        }
+
+        public boolean unlimited() {
+            return packets == 0 && bytes == 0 && seconds == 0;
+        }
+    }
+
+    public SaConfig {
+        if (spi < MIN_SPI || spi > MAX_SPI) {
+            throw new IllegalArgumentException("spi: " + spi + " (expected: 256..0xffffffff)");
+        }
+        Objects.requireNonNull(direction, "direction");
+        Objects.requireNonNull(peer, "peer");
+        Objects.requireNonNull(algorithm, "algorithm");
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(lifetime, "lifetime");
+        tenants = List.copyOf(tenants);
+        if (key.length != algorithm.keyMaterialLength()) {
+            throw new IllegalArgumentException("key: " + key.length + " bytes (expected: "
+                    + algorithm.keyMaterialLength() + " for " + algorithm + ")");
+        }
+        key = key.clone();
+        if ((integrity == null) != (integrityKey == null)) {
+            throw new IllegalArgumentException("integrityKey: expected exactly when integrity is set");
+        }
+        if (integrity != null) {
+            if (algorithm.combined()) {
+                throw new IllegalArgumentException("integrity: " + integrity + " with combined-mode " + algorithm);
+            }
+            if (integrityKey.length != integrity.keyLength()) {
+                throw new IllegalArgumentException("integrityKey: " + integrityKey.length
+                        + " bytes (expected: " + integrity.keyLength() + ")");
+            }
+            integrityKey = integrityKey.clone();
+        } else if (algorithm.requiresIntegrity()) {
+            throw new IllegalArgumentException("integrity: required with " + algorithm);
+        }
+        int expectedIcv = integrity != null ? integrity.icvLength() : 0;
+        if (algorithm.combined() ? !algorithm.icvLengths().contains(icvLength) : icvLength != expectedIcv) {
+            throw new IllegalArgumentException("icvLength: " + icvLength + " (expected: "
+                    + (algorithm.combined() ? algorithm.icvLengths() : expectedIcv) + ")");
+        }
+        if (!esn && Long.compareUnsigned(initialSequence, 0xFFFF_FFFFL) > 0) {
+            throw new IllegalArgumentException("initialSequence: " + Long.toUnsignedString(initialSequence)
+                    + " (expected: <= 0xffffffff without esn)");
+        }
+        if (direction == Direction.OUT ? replayWindow != 0 : replayWindow < 0 || replayWindow > MAX_REPLAY_WINDOW) {
+            throw new IllegalArgumentException("replayWindow: " + replayWindow
+                    + (direction == Direction.OUT ? " (expected: 0 for out)" : " (expected: 0..65536)"));
+        }
+    }
+
+    /** The {@code key} value (key then salt); a copy. */
+    @Override
+    public byte[] key() {
+        return key.clone();
+    }
+
+    /** The cipher key without the salt; a copy. */
+    public byte[] cipherKey() {
+        return Arrays.copyOf(key, algorithm.keyLength());
+    }
+
+    /** The salt that follows the cipher key; a copy, empty for CBC and null. */
+    public byte[] salt() {
+        return Arrays.copyOfRange(key, algorithm.keyLength(), key.length);
+    }
+
+    /** The integrity key; a copy, or {@code null} without integrity. */
+    @Override
+    public byte[] integrityKey() {
+        return integrityKey == null ? null : integrityKey.clone();
+    }
+
+    /** True for {@code null} without integrity: ESP with no protection at all. */
+    public boolean unprotected() {
+        return algorithm == EspAlgorithm.NULL && integrity == null;
+    }
+
+    /** The SPI as {@code check}, ip-xfrm and Wireshark print it: {@code 0x00001001}. */
+    public String spiHex() {
+        return String.format("0x%08x", spi);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SaConfig s && s.spi == spi && s.direction == direction && s.peer.equals(peer)
+                && s.tenants.equals(tenants) && s.algorithm == algorithm && s.icvLength == icvLength
+                && Arrays.equals(s.key, key) && s.integrity == integrity
+                && Arrays.equals(s.integrityKey, integrityKey) && s.mode == mode && s.esn == esn
+                && s.initialSequence == initialSequence && s.replayWindow == replayWindow
+                && s.lifetime.equals(lifetime);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(spi, direction, peer, tenants, algorithm, icvLength, Arrays.hashCode(key),
+                integrity, Arrays.hashCode(integrityKey), mode, esn, initialSequence, replayWindow, lifetime);
+    }
+
+    /** Everything but the keys, whose lengths alone are shown. */
+    @Override
+    public String toString() {
+        return "SaConfig[spi=" + spiHex() + ", direction=" + direction.configName() + ", peer=" + peer
+                + ", tenants=" + tenants + ", algorithm=" + algorithm + ", icvLength=" + icvLength
+                + ", key=<" + key.length + " bytes>, integrity=" + integrity
+                + (integrityKey == null ? "" : ", integrityKey=<" + integrityKey.length + " bytes>")
+                + ", mode=" + mode.configName() + ", esn=" + esn
+                + ", initialSequence=" + Long.toUnsignedString(initialSequence)
+                + ", replayWindow=" + replayWindow + ", lifetime=" + lifetime + "]";
+    }
+}
