@@ -3,7 +3,7 @@ package dev.overlay.steering;
 /**
  * Maps a key the caller extracted cheaply from a received packet to the worker that handles
  * it: the SPI for {@link SteeringPolicy#SPI} and {@link SteeringPolicy#RFS}, the outer 4-tuple hash
- * ({@link FlowHash#ipv4}) for {@link SteeringPolicy#FLOW}. Safe from any thread, no allocation.
+ * ({@link SteeringHash#ipv4}) for {@link SteeringPolicy#FLOW}. Safe from any thread, no allocation.
  */
 public sealed interface Dispatcher permits SpiDispatcher, FlowDispatcher {
     /** The worker, 0 to {@code workers() - 1}, for {@code key}. */

@@ -17,10 +17,10 @@ public final class FlowDispatcher implements Dispatcher {
         this.workers = workers;
     }
 
-    /** {@code tupleHash}: the outer 4-tuple's hash, from {@link FlowHash#ipv4} or {@link FlowHash#ipv6}. */
+    /** {@code tupleHash}: the outer 4-tuple's hash, from {@link SteeringHash#ipv4} or {@link SteeringHash#ipv6}. */
     @Override
     public int workerFor(int tupleHash) {
-        return FlowHash.pick(tupleHash, workers);
+        return SteeringHash.pick(tupleHash, workers);
     }
 
     @Override

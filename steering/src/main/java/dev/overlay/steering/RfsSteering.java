@@ -64,12 +64,12 @@ public final class RfsSteering<T> {
             throw new IllegalArgumentException("worker: " + worker + " (expected: 0 to " + (deliver.workers() - 1) + ")");
         }
         // Opaque: a racy hint like Linux's sock flow table; no ordering is needed, only no tearing.
-        DESIRED.setOpaque(desired, FlowHash.mix(flowHash) & desiredMask, (long) flowHash << 32 | (worker + 1));
+        DESIRED.setOpaque(desired, SteeringHash.mix(flowHash) & desiredMask, (long) flowHash << 32 | (worker + 1));
     }
 
     /** The worker recorded for the flow, or -1. */
     public int desiredWorker(int flowHash) {
-        long e = (long) DESIRED.getOpaque(desired, FlowHash.mix(flowHash) & desiredMask);
+        long e = (long) DESIRED.getOpaque(desired, SteeringHash.mix(flowHash) & desiredMask);
         return e != 0 && (int) (e >>> 32) == flowHash ? (int) e - 1 : -1;
     }
 
@@ -84,11 +84,11 @@ public final class RfsSteering<T> {
      * worker is spread by its hash. Returns false if it was dropped (released and counted).
      */
     public boolean submit(FlowTable table, int flowHash, int desiredWorker, T item) {
-        int slot = FlowHash.mix(flowHash) & table.mask;
+        int slot = SteeringHash.mix(flowHash) & table.mask;
         int current = table.worker[slot];
         int target;
         if (current < 0) {
-            target = desiredWorker >= 0 ? desiredWorker : FlowHash.pick(flowHash, table.workers);
+            target = desiredWorker >= 0 ? desiredWorker : SteeringHash.pick(flowHash, table.workers);
         } else if (desiredWorker >= 0 && desiredWorker != current
                 && deliver.finished(current) - table.lastTail[slot] >= 0) {
             target = desiredWorker;

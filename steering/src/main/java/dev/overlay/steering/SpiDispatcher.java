@@ -43,7 +43,7 @@ public final class SpiDispatcher implements Dispatcher {
     /** The owner of the SA; for an SPI with no owner, its hashed worker. */
     public int ownerOf(Direction direction, int spi) {
         int owner = table.get(key(direction, spi));
-        return owner >= 0 ? owner : FlowHash.pick(spi, workers);
+        return owner >= 0 ? owner : SteeringHash.pick(spi, workers);
     }
 
     @Override
@@ -65,7 +65,7 @@ public final class SpiDispatcher implements Dispatcher {
         if (existing != null) {
             return existing;
         }
-        int owner = FlowHash.pick(spi, workers);
+        int owner = SteeringHash.pick(spi, workers);
         for (int i = 1; i < workers; i++) {
             int w = (owner + i) % workers;
             if (load[w] < load[owner]) {
@@ -131,7 +131,7 @@ public final class SpiDispatcher implements Dispatcher {
         }
 
         private static int slot(long key, int mask) {
-            return (int) FlowHash.mix64(key) & mask;
+            return (int) SteeringHash.mix64(key) & mask;
         }
     }
 }

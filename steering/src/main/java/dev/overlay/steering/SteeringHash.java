@@ -8,8 +8,8 @@ package dev.overlay.steering;
  * packets. Keys are mixed before use because real SPIs and addresses are often sequential
  * (0x1001, 0x1002, ...) and would otherwise fall into neighbouring buckets.
  */
-public final class FlowHash {
-    private FlowHash() {}
+public final class SteeringHash {
+    private SteeringHash() {}
 
     /** The outer 4-tuple hash of the {@code flow} policy, for IPv4 addresses. */
     public static int ipv4(int sourceAddress, int destinationAddress, int sourcePort, int destinationPort) {

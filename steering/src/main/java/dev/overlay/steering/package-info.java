@@ -7,7 +7,7 @@
  * each inner flow to the worker where its consumer runs without reordering it
  * ({@link dev.overlay.steering.RfsSteering}, after Linux RFS:
  * Documentation/networking/scaling.rst and net/core/dev.c {@code get_rps_cpu}). Several outbound
- * SAs to one peer, each inner flow pinned to one by {@link dev.overlay.steering.FlowHash#pick},
+ * SAs to one peer, each inner flow pinned to one by {@link dev.overlay.steering.SteeringHash#pick},
  * spread one tunnel over the receiver's workers (per-resource SAs, RFC 9611; SPI rules, RFC 4303
  * section 2.1). Work moves between threads through bounded lock-free queues
  * ({@link dev.overlay.steering.WorkerPool}, {@link dev.overlay.steering.Handoff}) that drop and

@@ -49,7 +49,7 @@ class MpscArrayQueueTest {
     @RepeatedTest(20)
     void concurrentProducersLoseNothingAndKeepTheirOrder() throws Exception {
         int producers = 3;
-        int perProducer = 20_000;
+        int perProducer = 10_000;
         MpscArrayQueue<long[]> q = new MpscArrayQueue<>(64);
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();

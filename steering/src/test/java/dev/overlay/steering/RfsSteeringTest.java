@@ -79,7 +79,7 @@ class RfsSteeringTest {
         pool.start();
         pool.close();
         delivered.sort((a, b) -> Integer.compare(a.seq(), b.seq()));
-        assertEquals(List.of(new Delivered(7, 3), new Delivered(8, FlowHash.pick(8, 4))), delivered);
+        assertEquals(List.of(new Delivered(7, 3), new Delivered(8, SteeringHash.pick(8, 4))), delivered);
     }
 
     @Test

@@ -74,7 +74,7 @@ class SpreadTest {
         Set<Integer> spiWorkers = new HashSet<>();
         for (int s : spis) {
             spi.assign(SpiDispatcher.Direction.IN, s);
-            flowWorkers.add(flow.workerFor(FlowHash.ipv4(PEER, US, 4500, 4500)));
+            flowWorkers.add(flow.workerFor(SteeringHash.ipv4(PEER, US, 4500, 4500)));
             spiWorkers.add(spi.workerFor(s));
         }
         assertEquals(1, flowWorkers.size());
@@ -106,8 +106,8 @@ class SpreadTest {
         int[] hits = new int[count];
         for (int i = 0; i < flows; i++) {
             int h = r.nextInt();
-            int choice = FlowHash.pick(h, count);
-            assertEquals(choice, FlowHash.pick(h, count));
+            int choice = SteeringHash.pick(h, count);
+            assertEquals(choice, SteeringHash.pick(h, count));
             hits[choice]++;
         }
         double mean = (double) flows / count;
@@ -124,8 +124,8 @@ class SpreadTest {
         int moved = 0;
         for (int i = 0; i < flows; i++) {
             int h = r.nextInt();
-            int before = FlowHash.pick(h, count);
-            int after = FlowHash.pick(h, count + 1);
+            int before = SteeringHash.pick(h, count);
+            int after = SteeringHash.pick(h, count + 1);
             if (before != after) {
                 assertEquals(count, after, "a moved flow goes to the new choice only");
                 moved++;
@@ -137,8 +137,8 @@ class SpreadTest {
 
     @Test
     void sequentialSpisAndOneCountAreHandled() {
-        assertEquals(0, FlowHash.pick(12345, 1));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FlowHash.pick(1, 0));
+        assertEquals(0, SteeringHash.pick(12345, 1));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SteeringHash.pick(1, 0));
         assertEquals("count: 0 (expected: > 0)", e.getMessage());
         // Sequential SPIs, as configs write them: assignment balances them exactly, where a pure
         // hash of 16 SPIs leaves some worker empty about 4% of the time.
