@@ -12,6 +12,7 @@ public enum DatapathDrop {
     NO_SA("no-sa", "frames of an esp tenant to a peer with no outbound SA for that tenant"),
     BAD_NEXT_HEADER("bad-next-header", "decrypted ESP payloads that are not the UDP datagram or IP packet of an overlay"),
     RUNT_FRAME("runt-frame", "inner frames shorter than an Ethernet header"),
+    OTHER_TENANT("other-tenant", "frames of tenants other than the one asked for (pcap decode --tenant)"),
     TOO_BIG("too-big", "frames larger than the tenant's MTU allows once encapsulated");
 
     private final String label;

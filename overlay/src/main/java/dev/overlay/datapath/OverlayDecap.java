@@ -1,8 +1,15 @@
 package dev.overlay.datapath;
 
 import dev.overlay.config.GatewayConfig;
+import dev.overlay.esp.EspDecrypt;
+import dev.overlay.esp.EspDrop;
+import dev.overlay.esp.EspResult;
+import dev.overlay.esp.SecurityAssociation;
 import dev.overlay.vtep.Ethernet;
 import dev.overlay.vtep.Geneve;
+import dev.overlay.vtep.Ipv4;
+import dev.overlay.vtep.Ipv6;
+import dev.overlay.vtep.Udp;
 import dev.overlay.vtep.OuterHeaders;
 import dev.overlay.vtep.VtepDrop;
 import dev.overlay.vtep.Vxlan;
@@ -34,23 +41,30 @@ public final class OverlayDecap {
         public Tenant tenant;
         /** The SPI of the SA that protected it, or -1 for cleartext. */
         public long spi;
+        /** The SA that protected it, or null for cleartext. */
+        public SaTable.Inbound sa;
         /** Where the outer IP source address is in the buffer, for FDB learning by peer address. */
         public int outerSourceOffset;
         public int outerAddressLength;
     }
 
     private final Topology topology;
+    private final SaTable sas;
     private final GatewayConfig gateway;
+    private final byte[] address;
     private final boolean verifyUdpChecksums;
     private final OuterHeaders outer = new OuterHeaders();
+    private final EspResult esp = new EspResult();
 
     /**
      * @param verifyUdpChecksums verify the outer UDP checksum; off for captures taken on a sending
      *     host, whose checksums the NIC had not yet filled in (tcpdump's "bad udp cksum")
      */
-    public OverlayDecap(Topology topology, boolean verifyUdpChecksums) {
+    public OverlayDecap(Topology topology, SaTable sas, boolean verifyUdpChecksums) {
         this.topology = topology;
+        this.sas = sas;
         this.gateway = topology.gateway();
+        this.address = topology.gatewayAddress();
         this.verifyUdpChecksums = verifyUdpChecksums;
     }
 
@@ -61,10 +75,26 @@ public final class OverlayDecap {
             return false;
         }
         out.spi = -1;
+        out.sa = null;
+        out.tenant = null;
         out.outerSourceOffset = outer.srcAddressOffset;
         out.outerAddressLength = outer.addressLength();
+        if (outer.isEsp()) {
+            return esp(pkt, outer.payloadOffset, outer.payloadLength, out, drops);
+        }
         if (outer.isUdp()) {
             int port = outer.dstPort;
+            if (port == gateway.espPort()) {
+                int offset = outer.payloadOffset;
+                int length = outer.payloadLength;
+                // RFC 3948 section 2.2: a zero where the SPI would be is the non-ESP marker (IKE);
+                // section 2.3: a single 0xFF byte is a NAT keepalive. Neither is overlay traffic.
+                boolean keepalive = length == 1 && pkt.getUnsignedByte(offset) == 0xFF;
+                boolean nonEsp = length >= 4 && pkt.getInt(offset) == 0;
+                if (!keepalive && !nonEsp) {
+                    return esp(pkt, offset, length, out, drops);
+                }
+            }
             if (port == gateway.vxlanPort()) {
                 return overlay(pkt, false, outer.payloadOffset, outer.payloadLength, out, drops);
             }
@@ -74,6 +104,105 @@ public final class OverlayDecap {
         }
         drops.add(DatapathDrop.NOT_OVERLAY);
         return false;
+    }
+
+    /**
+     * The ESP packet at {@code offset}: opened with the SA of its SPI, then the protected UDP
+     * datagram (transport mode) or IP packet (tunnel mode) must be overlay traffic, and its VNI one
+     * of the tenants the SA may carry.
+     */
+    private boolean esp(ByteBuf pkt, int offset, int length, Result out, DropCounts drops) {
+        if (length < 8) {
+            drops.add(EspDrop.TRUNCATED);
+            return false;
+        }
+        int spi = EspDecrypt.spi(pkt, offset);
+        SaTable.Inbound sa = sas.inbound(spi, outer.dstAddressEquals(pkt, address));
+        if (sa == null) {
+            drops.add(EspDrop.UNKNOWN_SPI);
+            return false;
+        }
+        pkt.setIndex(offset, offset + length);
+        EspDrop refused = EspDecrypt.open(sa.state(), pkt, esp);
+        if (refused != null) {
+            drops.add(refused);
+            return false;
+        }
+        out.spi = spi & 0xFFFF_FFFFL;
+        out.sa = sa;
+        int at = pkt.readerIndex();
+        int left = pkt.readableBytes();
+        boolean tunnel = sa.state().association().mode() == SecurityAssociation.Mode.TUNNEL;
+        int expected = !tunnel ? Udp.PROTOCOL
+                : topology.ipv6() ? OverlayEncap.IPPROTO_IPV6 : OverlayEncap.IPPROTO_IPIP;
+        if (esp.nextHeader != expected) {
+            drops.add(DatapathDrop.BAD_NEXT_HEADER);
+            return false;
+        }
+        if (tunnel) {
+            int header = innerIpHeader(pkt, at, left);
+            if (header < 0) {
+                drops.add(DatapathDrop.BAD_NEXT_HEADER);
+                return false;
+            }
+            int total = header == Ipv6.HEADER_LENGTH
+                    ? Ipv6.HEADER_LENGTH + pkt.getUnsignedShort(at + 4) : pkt.getUnsignedShort(at + 2);
+            if (total > left) {
+                drops.add(VtepDrop.BAD_IP_LENGTH);
+                return false;
+            }
+            at += header;
+            left = total - header;
+        }
+        if (left < Udp.HEADER_LENGTH) {
+            drops.add(VtepDrop.TRUNCATED);
+            return false;
+        }
+        int udpLength = pkt.getUnsignedShort(at + 4);
+        if (udpLength < Udp.HEADER_LENGTH || udpLength > left) {
+            drops.add(VtepDrop.BAD_UDP_LENGTH);
+            return false;
+        }
+        int port = pkt.getUnsignedShort(at + 2);
+        boolean geneve = port == gateway.genevePort();
+        if (!geneve && port != gateway.vxlanPort()) {
+            drops.add(DatapathDrop.NOT_OVERLAY);
+            return false;
+        }
+        if (!overlay(pkt, geneve, at + Udp.HEADER_LENGTH, udpLength - Udp.HEADER_LENGTH, out, drops)) {
+            return false;
+        }
+        if (!sa.tenants().contains(out.tenant)) {
+            // The SA authenticated the packet, but its sender may not speak for this VNI: a peer
+            // that holds one tenant's key must not inject into another tenant.
+            sa.state().counters().count(EspDrop.TENANT_MISMATCH);
+            drops.add(EspDrop.TENANT_MISMATCH);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * The length of the inner IP header of a tunnel-mode packet that carries UDP, or -1 when it is
+     * not one: IPv4 without fragmentation, or IPv6 whose next header is UDP.
+     */
+    private static int innerIpHeader(ByteBuf pkt, int at, int left) {
+        if (left < 1) {
+            return -1;
+        }
+        int version = pkt.getUnsignedByte(at) >>> 4;
+        if (version == 4) {
+            int ihl = (pkt.getUnsignedByte(at) & 0x0F) * 4;
+            if (ihl < Ipv4.HEADER_LENGTH || left < ihl || pkt.getUnsignedByte(at + 9) != Udp.PROTOCOL
+                    || (pkt.getUnsignedShort(at + 6) & 0x3FFF) != 0) {
+                return -1;
+            }
+            return ihl;
+        }
+        if (version == 6 && left >= Ipv6.HEADER_LENGTH && pkt.getUnsignedByte(at + 6) == Udp.PROTOCOL) {
+            return Ipv6.HEADER_LENGTH;
+        }
+        return -1;
     }
 
     /**

@@ -1,6 +1,11 @@
 package dev.overlay.datapath;
 
 import dev.overlay.config.GatewayConfig;
+import dev.overlay.esp.EspDrop;
+import dev.overlay.esp.EspEncrypt;
+import dev.overlay.esp.OutboundSaState;
+import dev.overlay.esp.SecurityAssociation;
+import dev.overlay.steering.SteeringHash;
 import dev.overlay.vtep.Ethernet;
 import dev.overlay.vtep.FlowHash;
 import dev.overlay.vtep.Geneve;
@@ -28,17 +33,25 @@ import io.netty.buffer.ByteBuf;
  * releases the buffer.
  */
 public final class OverlayEncap {
+    /** IP protocol numbers of the inner packet in tunnel mode (the ESP next header). */
+    static final int IPPROTO_IPIP = 4;
+    static final int IPPROTO_IPV6 = 41;
+
     private final Topology topology;
+    private final SaTable sas;
     private final GatewayConfig gateway;
     private final byte[] source;
+    private final boolean espInUdp;
 
-    public OverlayEncap(Topology topology) {
+    public OverlayEncap(Topology topology, SaTable sas) {
         this.topology = topology;
+        this.sas = sas;
         this.gateway = topology.gateway();
         this.source = topology.gatewayAddress();
+        this.espInUdp = gateway.espTransport() == GatewayConfig.EspTransport.UDP;
     }
 
-    /** Encapsulates cleartext (a tenant whose security is none) toward {@code peer}. */
+    /** Encapsulates one frame of {@code tenant} toward {@code peer}, with ESP unless the tenant's security is none. */
     public boolean encapsulate(ByteBuf buf, Tenant tenant, Peer peer, DropCounts drops) {
         int frameLength = buf.readableBytes();
         if (frameLength < Ethernet.HEADER_LENGTH) {
@@ -50,8 +63,44 @@ public final class OverlayEncap {
             return false;
         }
         int hash = FlowHash.hash(buf, buf.readerIndex(), frameLength);
+        if (!tenant.esp()) {
+            overlayHeaders(buf, tenant, peer, hash);
+            outerHeaders(buf, peer, hash, Udp.PROTOCOL);
+            return true;
+        }
+        OutboundSaState[] candidates = sas.outbound(tenant, peer);
+        if (candidates == null) {
+            drops.add(DatapathDrop.NO_SA);
+            return false;
+        }
+        // Per-resource SAs (RFC 9611): each inner flow stays on one SA, so its packets keep
+        // their order, and the flows of one tunnel spread over the receiver's workers by SPI.
+        OutboundSaState sa = candidates[candidates.length == 1 ? 0 : SteeringHash.pick(hash, candidates.length)];
         overlayHeaders(buf, tenant, peer, hash);
-        outerHeaders(buf, peer, hash, Udp.PROTOCOL);
+        int nextHeader = Udp.PROTOCOL;
+        if (sa.association().mode() == SecurityAssociation.Mode.TUNNEL) {
+            // Tunnel mode: the inner IP header repeats the outer addresses (gateway to gateway).
+            if (peer.ipv6()) {
+                Ipv6.prepend(buf, source, peer.address(), Udp.PROTOCOL, FlowHash.ipv6FlowLabel(hash));
+                nextHeader = IPPROTO_IPV6;
+            } else {
+                Ipv4.prepend(buf, source, peer.address(), Udp.PROTOCOL);
+                nextHeader = IPPROTO_IPIP;
+            }
+        }
+        EspDrop refused = EspEncrypt.seal(sa, buf, nextHeader);
+        if (refused != null) {
+            drops.add(refused);
+            return false;
+        }
+        if (espInUdp) {
+            // RFC 3948 section 2.1: source and destination 4500; over IPv4 the checksum SHOULD be
+            // zero (ESP authenticates what it covers); over IPv6 Udp computes it.
+            Udp.prepend(buf, gateway.espPort(), gateway.espPort(), source, peer.address(), false);
+            outerHeaders(buf, peer, hash, Udp.PROTOCOL);
+        } else {
+            outerHeaders(buf, peer, hash, Ipv4.PROTOCOL_ESP);
+        }
         return true;
     }
 
@@ -76,13 +125,5 @@ public final class OverlayEncap {
             Ipv4.prepend(buf, source, peer.address(), protocol);
             Ethernet.prepend(buf, peer.mac(), topology.gatewayMac(), Ethernet.TYPE_IPV4);
         }
-    }
-
-    GatewayConfig gateway() {
-        return gateway;
-    }
-
-    byte[] source() {
-        return source;
     }
 }

@@ -1,0 +1,23 @@
+package dev.overlay.pcap;
+
+import dev.overlay.datapath.DropCounts;
+
+/**
+ * The counts every pcap command reports, and its closing line on stderr:
+ * {@code packets in N, out N, dropped N (reason=count, ...)}.
+ */
+final class Summary {
+    /** Exit status under {@code --strict} when any packet was dropped (CONTRACT.md). */
+    static final int EXIT_DROPPED = 3;
+
+    final DropCounts drops = new DropCounts();
+    long in;
+    long out;
+
+    String line() {
+        long dropped = drops.total();
+        String reasons = drops.toString();
+        return "packets in " + in + ", out " + out + ", dropped " + dropped
+                + (reasons.isEmpty() ? "" : " (" + reasons + ")");
+    }
+}
