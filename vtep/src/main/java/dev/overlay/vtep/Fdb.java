@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
@@ -15,9 +14,9 @@ import java.util.function.LongSupplier;
  * of decapsulated frames and ages out like a Linux bridge's (default 300 s). An unknown,
  * multicast or broadcast destination is flooded to the flood list, in configuration order.
  *
- * <p>Thread-safe: lookups from every worker read a ConcurrentHashMap without locking; learning
- * a MAC already known at the same peer only refreshes its timestamp, and only once a second, so
- * the common case writes no shared cache line. Learned entries are capped so a flood of forged
+ * <p>Thread-safe: lookups from every worker read a {@link MacTable} without locking or boxing;
+ * learning a MAC already known at the same peer only refreshes its timestamp, and only once a
+ * second, so the common case writes no shared cache line. Learned entries are capped so a flood of forged
  * source MACs cannot grow memory without bound (they then fall back to flooding).
  */
 public final class Fdb {
@@ -28,21 +27,8 @@ public final class Fdb {
   /** One entry as tools see it. */
   public record Entry(MacAddress mac, String peer, boolean isStatic, Duration age) {}
 
-  /** {@code lastSeen}: nanos of the clock when the MAC was last seen at {@code peer}. */
-  private static final class Slot {
-    final String peer;
-    final boolean isStatic;
-    volatile long lastSeen;
-
-    Slot(String peer, boolean isStatic, long lastSeen) {
-      this.peer = peer;
-      this.isStatic = isStatic;
-      this.lastSeen = lastSeen;
-    }
-  }
-
   private final List<String> floodList;
-  private final ConcurrentHashMap<Long, Slot> table = new ConcurrentHashMap<>();
+  private final MacTable table = new MacTable();
   private final long ageingNanos;
   private final LongSupplier nanoClock;
   private final int maxLearned;
@@ -72,7 +58,8 @@ public final class Fdb {
         throw new IllegalArgumentException(
             "fdb mac: " + mac + " (expected: a unicast address)");
       }
-      table.put(mac.value(), new Slot(peer, true, now));
+      MacTable.Node old = table.get(mac.value());
+      table.put(new MacTable.Node(mac.value(), peer, true, now), old);
     });
   }
 
@@ -81,7 +68,7 @@ public final class Fdb {
     if (MacAddress.isMulticast(mac)) {
       return null;
     }
-    Slot s = table.get(mac);
+    MacTable.Node s = table.get(mac);
     if (s == null || (!s.isStatic && nanoClock.getAsLong() - s.lastSeen > ageingNanos)) {
       return null;
     }
@@ -102,7 +89,7 @@ public final class Fdb {
       return false;
     }
     long now = nanoClock.getAsLong();
-    Slot s = table.get(srcMac);
+    MacTable.Node s = table.get(srcMac);
     if (s != null && (s.isStatic || s.peer.equals(peer))) {
       if (!s.isStatic && now - s.lastSeen >= REFRESH_NANOS) {
         s.lastSeen = now;
@@ -113,27 +100,26 @@ public final class Fdb {
       if (learned.get() >= maxLearned) {
         return false;
       }
-      if (table.putIfAbsent(srcMac, new Slot(peer, false, now)) == null) {
+      if (table.put(new MacTable.Node(srcMac, peer, false, now), null)) {
         learned.incrementAndGet();
         return true;
       }
       return false; // another worker learned it first
     }
-    return table.replace(srcMac, s, new Slot(peer, false, now)); // the station moved
+    return table.put(new MacTable.Node(srcMac, peer, false, now), s); // the station moved
   }
 
   /** Removes learned entries not seen for the ageing time; returns how many. */
   public int expire() {
     long now = nanoClock.getAsLong();
-    int removed = 0;
-    for (Map.Entry<Long, Slot> e : table.entrySet()) {
-      Slot s = e.getValue();
-      if (!s.isStatic && now - s.lastSeen > ageingNanos && table.remove(e.getKey(), s)) {
+    int[] removed = {0};
+    table.forEach(s -> {
+      if (!s.isStatic && now - s.lastSeen > ageingNanos && table.remove(s)) {
         learned.decrementAndGet();
-        removed++;
+        removed[0]++;
       }
-    }
-    return removed;
+    });
+    return removed[0];
   }
 
   /** Static plus learned entries, aged ones included until {@link #expire()} runs. */
@@ -149,7 +135,7 @@ public final class Fdb {
   public List<Entry> snapshot() {
     long now = nanoClock.getAsLong();
     List<Entry> list = new ArrayList<>();
-    table.forEach((mac, s) -> list.add(new Entry(new MacAddress(mac), s.peer, s.isStatic,
+    table.forEach(s -> list.add(new Entry(new MacAddress(s.mac), s.peer, s.isStatic,
         Duration.ofNanos(Math.max(0, now - s.lastSeen)))));
     list.sort(Comparator.comparingLong(e -> e.mac().value()));
     return list;
