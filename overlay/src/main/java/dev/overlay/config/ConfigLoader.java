@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -69,9 +68,13 @@ public final class ConfigLoader {
             return problems.result(null);
         }
         top.allow("gateway", "peers", "tenants", "security-associations");
-        GatewayConfig gateway = gateway(top.map("gateway", true), problems);
+        YamlMap gatewayMap = top.map("gateway", true);
+        GatewayConfig gateway = gateway(gatewayMap, problems);
+        // The address alone still checks the peers' family when another gateway key is wrong.
+        InetAddress gatewayAddress = gateway != null ? gateway.address()
+                : gatewayMap == null ? null : quietAddress(gatewayMap);
         Map<String, PeerConfig> peers = new LinkedHashMap<>();
-        Set<String> peerNames = peers(top.map("peers", true), gateway, problems, peers);
+        Set<String> peerNames = peers(top.map("peers", true), gatewayAddress, problems, peers);
         TenantParser tenants = new TenantParser(problems, peerNames);
         tenants.parse(top.map("tenants", true));
         Path dir = file.toAbsolutePath().getParent();
@@ -172,7 +175,7 @@ public final class ConfigLoader {
     }
 
     /** Parses {@code peers}; returns every peer name written, valid or not, so references to it are not also reported. */
-    private static Set<String> peers(YamlMap m, GatewayConfig gateway, Problems problems, Map<String, PeerConfig> out) {
+    private static Set<String> peers(YamlMap m, InetAddress gateway, Problems problems, Map<String, PeerConfig> out) {
         Set<String> names = new LinkedHashSet<>();
         if (m == null) {
             return names;
@@ -194,12 +197,12 @@ public final class ConfigLoader {
             InetAddress address = p.parsed("address", true, Scalars::unicastAddress);
             EthernetAddress mac = p.parsed("mac", false, ConfigLoader::unicastMac);
             if (address != null) {
-                if (gateway != null && (address instanceof Inet6Address) != gateway.ipv6()) {
+                if (gateway != null && (address instanceof Inet6Address) != (gateway instanceof Inet6Address)) {
                     problems.error(p.child("address"), "peer address " + address.getHostAddress() + " is "
-                            + family(address) + " but the gateway address " + gateway.address().getHostAddress()
-                            + " is " + family(gateway.address()) + " (the underlay uses one family)");
+                            + family(address) + " but the gateway address " + gateway.getHostAddress()
+                            + " is " + family(gateway) + " (the underlay uses one family)");
                     address = null;
-                } else if (gateway != null && address.equals(gateway.address())) {
+                } else if (gateway != null && address.equals(gateway)) {
                     problems.error(p.child("address"), "peer address " + address.getHostAddress()
                             + " is the gateway's own address");
                     address = null;
@@ -214,6 +217,13 @@ public final class ConfigLoader {
             }
         }
         return names;
+    }
+
+    /** The gateway address if it parses, without reporting (gateway() already has). */
+    private static InetAddress quietAddress(YamlMap gateway) {
+        Problems scratch = new Problems(Path.of(""));
+        YamlMap copy = YamlMap.of(gateway.node(), gateway.path(), scratch);
+        return copy == null ? null : copy.parsed("address", false, Scalars::unicastAddress);
     }
 
     static EthernetAddress unicastMac(String text) {
@@ -238,7 +248,4 @@ public final class ConfigLoader {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
-    static List<String> sorted(Set<String> s) {
-        return s.stream().sorted().toList();
-    }
 }

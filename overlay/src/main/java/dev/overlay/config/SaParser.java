@@ -51,14 +51,14 @@ final class SaParser {
         for (int i = 0; i < items.size(); i++) {
             int before = problems.errorCount();
             YamlMap m = YamlMap.of(items.get(i), "security-associations[" + i + "]", problems);
-            SaConfig sa = m == null ? null : sa(i, m);
-            if (sa != null && problems.errorCount() == before) {
+            SaConfig sa = m == null ? null : sa(i, m, before);
+            if (sa != null) {
                 sas.add(sa);
             }
         }
     }
 
-    private SaConfig sa(int index, YamlMap m) {
+    private SaConfig sa(int index, YamlMap m, int errorsBefore) {
         m.allow("spi", "direction", "peer", "tenants", "algorithm", "icv-length", "key", "key-file", "integrity",
                 "integrity-key", "integrity-key-file", "mode", "esn", "initial-sequence", "replay-window", "lifetime");
         Long spi = spi(index, m);
@@ -101,8 +101,17 @@ final class SaParser {
                 || esn == null || initialSequence == null || window == null || lifetime == null) {
             return null;
         }
-        return new SaConfig(spi, direction, peer, saTenants, algorithm, icv, key, integrity, integrityKey, mode,
-                esn, initialSequence, window.intValue(), lifetime);
+        if (problems.errorCount() != errorsBefore) {
+            return null;
+        }
+        try {
+            return new SaConfig(spi, direction, peer, saTenants, algorithm, icv, key, integrity, integrityKey, mode,
+                    esn, initialSequence, window.intValue(), lifetime);
+        } catch (IllegalArgumentException e) {
+            // The checks above should have caught it; report rather than crash a reload.
+            problems.error(m.path(), e.getMessage());
+            return null;
+        }
     }
 
     private Long spi(int index, YamlMap m) {
@@ -111,7 +120,7 @@ final class SaParser {
             return null;
         }
         if (spi.signum() >= 0 && spi.compareTo(BigInteger.valueOf(SaConfig.MIN_SPI)) < 0) {
-            problems.error(m.child("spi"), "spi " + spi + " is reserved (RFC 4303 section 2.1: 1..255 are "
+            problems.error(m.child("spi"), "spi " + spi + " (0x" + spi.toString(16) + ") is reserved (RFC 4303 section 2.1: 1..255 are "
                     + "reserved by IANA, 0 is for local use); use 256 (0x100) or more");
             return null;
         }
@@ -183,7 +192,7 @@ final class SaParser {
         if (key.length != algorithm.keyMaterialLength()) {
             String expected = algorithm.keyMaterialLength() == 0 ? "no key material for null"
                     : algorithm.saltLength() == 0
-                    ? algorithm.keyMaterialLength() + " bytes (no salt for " + algorithm + ")"
+                    ? algorithm.keyMaterialLength() + " bytes, no salt for " + algorithm
                     : algorithm.keyMaterialLength() + " bytes: " + algorithm.keyLength() + "-byte key then "
                     + algorithm.saltLength() + "-byte salt";
             problems.error(m.child(m.has("key") ? "key" : "key-file"), algorithm + " key is " + key.length

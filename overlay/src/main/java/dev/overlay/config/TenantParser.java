@@ -54,14 +54,14 @@ final class TenantParser {
                 facts.put(name, new Facts(null, null));
                 continue;
             }
-            TenantConfig tenant = tenant(name, t);
-            if (tenant != null && problems.errorCount() == before) {
+            TenantConfig tenant = tenant(name, t, before);
+            if (tenant != null) {
                 tenants.put(name, tenant);
             }
         }
     }
 
-    private TenantConfig tenant(String name, YamlMap t) {
+    private TenantConfig tenant(String name, YamlMap t, int errorsBefore) {
         t.allow("vni", "encapsulation", "vlan", "security", "peers", "fdb", "geneve-options", "ports");
         Long vni = t.integer("vni", 1, TenantConfig.MAX_VNI, null, true);
         unique(t, "vni", vni, vnis, name);
@@ -89,12 +89,18 @@ final class TenantParser {
         List<GeneveOptionConfig> options = geneveOptions(t, encapsulation);
         List<PortConfig> ports = ports(t);
         if (vni == null || encapsulation == null || (t.has("vlan") && vlan == null) || security == null
-                || peers == null || fdb == null || options == null || ports == null) {
+                || peers == null || fdb == null || options == null || ports == null
+                || problems.errorCount() != errorsBefore) {
             return null;
         }
-        return new TenantConfig(name, vni.intValue(), encapsulation,
-                vlan == null ? OptionalInt.empty() : OptionalInt.of(vlan.intValue()), security, peers, fdb,
-                options, ports);
+        try {
+            return new TenantConfig(name, vni.intValue(), encapsulation,
+                    vlan == null ? OptionalInt.empty() : OptionalInt.of(vlan.intValue()), security, peers, fdb,
+                    options, ports);
+        } catch (IllegalArgumentException e) {
+            problems.error(t.path(), e.getMessage());
+            return null;
+        }
     }
 
     private void unique(YamlMap t, String key, Long value, Map<Long, String> seen, String tenant) {

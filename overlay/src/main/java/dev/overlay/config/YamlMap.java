@@ -62,6 +62,10 @@ final class YamlMap {
         return path;
     }
 
+    Node node() {
+        return node;
+    }
+
     String child(String key) {
         return path.isEmpty() ? key : path + "." + key;
     }
@@ -182,10 +186,15 @@ final class YamlMap {
 
     /** One of {@code values} by its lower-case name; {@code dflt} when absent. */
     <E extends Enum<E>> E choice(String key, E[] values, E dflt, boolean required) {
-        String text = text(key, required);
+        NodeTuple entry = entries.get(key);
+        // "null" is an algorithm name (RFC 2410) as well as YAML's null: a written null is a choice.
+        boolean writtenNull = entry != null && entry.getValueNode() instanceof ScalarNode s
+                && Scalars.isNull(s) && s.getValue().equalsIgnoreCase("null");
+        String text = writtenNull ? "null" : text(key, required);
         if (text == null) {
             return has(key) ? null : dflt;
         }
+        Node where = writtenNull ? entry.getValueNode() : value(key, false);
         Set<String> names = new LinkedHashSet<>();
         for (E e : values) {
             String n = e.toString().equals(e.name()) ? e.name().toLowerCase(Locale.ROOT) : e.toString();
@@ -194,7 +203,7 @@ final class YamlMap {
             }
             names.add(n);
         }
-        problems.error(child(key), value(key, false), key + " '" + text + "' is not one of "
+        problems.error(child(key), where, key + " '" + text + "' is not one of "
                 + String.join(", ", names) + DidYouMean.suggest(text, names));
         return null;
     }

@@ -79,6 +79,10 @@ class TenantValidationTest {
     void underlayFamiliesMustNotMix() {
         assertError(parse(base("address: 192.0.2.2", "address: 2001:db8::2")), "peers.gw-b.address", 6,
                 "peer address 2001:db8:0:0:0:0:0:2 is IPv6 but the gateway address 192.0.2.1 is IPv4");
+        // Still found when another gateway key is wrong.
+        String alsoBadWorkers = replace(base("address: 192.0.2.2", "address: 2001:db8::2"), "name: gw-a",
+                "name: gw-a\n  workers: 0");
+        assertError(parse(alsoBadWorkers), "peers.gw-b.address", 7, "is IPv6 but the gateway address");
     }
 
     @Test
