@@ -61,6 +61,11 @@ public final class CheckReport {
         return sb.toString();
     }
 
+    /** The same view as one JSON object, for {@code check --json}. */
+    public String renderJson() {
+        return CheckJson.render(config, warnings);
+    }
+
     private void tenant(StringBuilder sb, TenantConfig t) {
         sb.append("\ntenant ").append(t.name()).append('\n');
         sb.append("  vni ").append(t.vni()).append(", encapsulation ").append(t.encapsulation().configName())

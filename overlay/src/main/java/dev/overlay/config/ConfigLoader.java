@@ -15,6 +15,8 @@ import java.util.Optional;
 import java.util.Set;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.api.lowlevel.Parse;
+import org.snakeyaml.engine.v2.events.Event;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.Node;
@@ -103,6 +105,8 @@ public final class ConfigLoader {
                 .setLabel(file.toString())
                 .setMaxAliasesForCollections(50)
                 .setAllowRecursiveKeys(false)
+                // Reported by YamlMap with a line, rather than by the composer without one.
+                .setAllowNonScalarKeys(true)
                 .build();
         try {
             Optional<Node> root = new Compose(settings).composeString(yaml);
@@ -117,9 +121,22 @@ public final class ConfigLoader {
             problems.error("", line, "YAML syntax: " + e.getProblem() + context);
             return null;
         } catch (YamlEngineException e) {
-            problems.error("", 0, "YAML: " + e.getMessage());
+            // A few scanner errors carry no mark; the last event parsed before it is the nearest line.
+            problems.error("", Math.max(1, lastParsedLine(yaml, settings)), "YAML syntax: " + e.getMessage());
             return null;
         }
+    }
+
+    private static int lastParsedLine(String yaml, LoadSettings settings) {
+        int line = 0;
+        try {
+            for (Event event : new Parse(settings).parseString(yaml)) {
+                line = event.getEndMark().map(m -> m.getLine() + 1).orElse(line);
+            }
+        } catch (YamlEngineException expected) {
+            // The same error again: line is where parsing stopped.
+        }
+        return line;
     }
 
     private static GatewayConfig gateway(YamlMap m, Problems problems) {

@@ -1,5 +1,6 @@
 package dev.overlay.config;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,8 +8,12 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
 
 class CheckReportTest {
 
@@ -49,7 +54,7 @@ class CheckReportTest {
     @Test
     void reportAndSaToStringNeverShowKeyMaterial() throws Exception {
         ConfigResult r = ConfigLoader.load(Path.of(CheckReportTest.class.getResource("full.yaml").toURI()));
-        String text = CheckReport.of(r).render() + r.orThrow().securityAssociations();
+        String text = CheckReport.of(r).render() + CheckReport.of(r).renderJson() + r.orThrow().securityAssociations();
         String lower = text.toLowerCase(Locale.ROOT);
         for (SaConfig sa : r.orThrow().securityAssociations()) {
             for (byte[] key : new byte[][] {sa.key(), sa.integrityKey()}) {
@@ -66,6 +71,24 @@ class CheckReportTest {
                 assertFalse(text.contains(new String(key, 0, 4, StandardCharsets.ISO_8859_1)));
             }
         }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void jsonReportParsesAndCarriesTheSameView() throws Exception {
+        ConfigResult r = ConfigLoader.load(Path.of(CheckReportTest.class.getResource("full.yaml").toURI()));
+        String json = CheckReport.of(r).renderJson();
+        // JSON is a subset of YAML 1.2, so snakeyaml-engine is an independent parser for it.
+        Map<String, Object> root = (Map<String, Object>) new Load(LoadSettings.builder().build()).loadFromString(json);
+        assertEquals("gw-a", ((Map<String, Object>) root.get("gateway")).get("name"));
+        List<Map<String, Object>> tenants = (List<Map<String, Object>>) root.get("tenants");
+        assertEquals(1001, tenants.get(0).get("vni"));
+        assertEquals(1364, tenants.get(1).get("mtu"));
+        List<Map<String, Object>> sas = (List<Map<String, Object>>) tenants.get(1).get("security-associations");
+        assertEquals("0x00001002", sas.get(0).get("spi"));
+        assertEquals("4294967296", sas.get(0).get("initial-sequence"));
+        assertEquals(1, ((List<?>) root.get("warnings")).size());
+        assertFalse(json.contains("key\""), json);
     }
 
     @Test

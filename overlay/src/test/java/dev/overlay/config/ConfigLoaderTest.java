@@ -189,6 +189,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void yamlErrorWithoutMarkStillGetsALine() {
+        // snakeyaml-engine raises this one without a mark; the last parsed event gives the line.
+        ConfigResult r = parse(base("vni: 1001", "vni: { a: 1,\ne}e: 2 }"));
+        assertEquals(1, r.errors().size(), () -> ConfigErrors.format(r.errors()));
+        ConfigError e = r.errors().get(0);
+        assertTrue(e.message().startsWith("YAML syntax: A simple key is required"), e::toString);
+        assertTrue(e.line() >= 9 && e.line() <= 10, e::toString);
+    }
+
+    @Test
+    void nonScalarKeyIsAnErrorWithItsLine() {
+        assertError(parse(base("vni: 1001", "vni: 1001\n    [a]: 1")), "tenants.blue", 10,
+                "expected a key name, got a list");
+    }
+
+    @Test
     void duplicateKeyIsAnErrorAtTheSecond() {
         ConfigResult r = parse(base("peers: [gw-b]", "peers: [gw-b]\n    vni: 1002"));
         assertError(r, "tenants.blue.vni", 11, "duplicate key 'vni' (first at line 9)");
