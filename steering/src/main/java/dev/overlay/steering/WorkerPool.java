@@ -25,6 +25,8 @@ import java.util.function.ToIntFunction;
  * ({@link SteeringDrop#SHUTDOWN}); each worker handles everything already queued, then ends; the
  * threads are joined within the close timeout; anything a racing producer stored after its
  * worker ended is released and counted. No item is lost silently and no thread outlives close.
+ * Items a stage hands on to another hand-off while the pool closes are refused like any other
+ * (released, counted as shutdown): closing ends the pipeline at every stage at once.
  */
 public final class WorkerPool implements AutoCloseable {
     private final String name;
