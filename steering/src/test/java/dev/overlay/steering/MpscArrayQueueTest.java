@@ -46,7 +46,7 @@ class MpscArrayQueueTest {
     }
 
     /** Every item offered is drained once, and each producer's items in the order it offered them. */
-    @RepeatedTest(20)
+    @RepeatedTest(10)
     void concurrentProducersLoseNothingAndKeepTheirOrder() throws Exception {
         int producers = 3;
         int perProducer = 10_000;
@@ -60,7 +60,7 @@ class MpscArrayQueueTest {
                 for (int s = 0; s < perProducer; s++) {
                     long[] item = {id, s};
                     while (q.offer(item) < 0) {
-                        Thread.onSpinWait();
+                        Thread.yield(); // the build machine may have fewer cores than threads here
                     }
                 }
             }));
@@ -75,7 +75,7 @@ class MpscArrayQueueTest {
             }, 32);
             seen += n;
             if (n == 0) {
-                Thread.onSpinWait();
+                Thread.yield();
             }
         }
         for (Thread t : threads) {
