@@ -35,8 +35,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * ESP seal and open per transform and payload size, against the raw JDK AES-GCM on the same
- * bytes (the ceiling: {@code Cipher.init} + {@code doFinal} on direct ByteBuffers), and our
- * AES-CCM against Bouncy Castle's. Buffers are direct, as Netty's socket I/O uses.
+ * bytes (the ceiling: {@code Cipher.init} + {@code doFinal} on ByteBuffers of the same kind), and our
+ * AES-CCM against Bouncy Castle's; direct and heap buffers.
  *
  * <p>{@code open} restores the ciphertext from a copy before each call (the open decrypts in
  * place) with the replay window off; that copy (one memcpy of the packet) is inside the
@@ -59,6 +59,10 @@ public class EspBenchmark {
     @Param({"64", "512", "1400"})
     public int size;
 
+    /** Direct buffers (Netty socket I/O) or heap buffers: the JDK's GCM allocates differently for each. */
+    @Param({"true", "false"})
+    public boolean direct;
+
     private OutboundSaState out;
     private InboundSaState in;
     private ByteBuf sealBuf;
@@ -71,12 +75,14 @@ public class EspBenchmark {
     private Cipher gcm;
     private SecretKeySpec gcmKey;
     private final byte[] nonce = new byte[12];
+    private final byte[] decryptNonce = new byte[12];
     private final byte[] aad = new byte[8];
     private ByteBuffer plain;
     private ByteBuffer cipherText;
     private ByteBuffer sealedBaseline;
     private ByteBuffer opened;
-    private long counter;
+    /** Starts past the nonce the setup used: the JDK refuses to encrypt twice under one key and nonce. */
+    private long counter = 1 << 20;
 
     // CCM: ours against Bouncy Castle's.
     private Aead ownCcm;
@@ -98,29 +104,37 @@ public class EspBenchmark {
         in = new InboundSaState(sa);
         headroom = EspEncrypt.headroom(algorithm);
         int capacity = headroom + size + EspEncrypt.maxTrailer(sa);
-        sealBuf = Unpooled.directBuffer(capacity);
-        openBuf = Unpooled.directBuffer(capacity);
+        sealBuf = buffer(capacity);
+        openBuf = buffer(capacity);
         sealBuf.setIndex(headroom, headroom + size);
         if (EspEncrypt.seal(out, sealBuf, 17) != null) {
             throw new IllegalStateException("seal failed");
         }
-        sealedCopy = Unpooled.directBuffer(capacity).writeBytes(sealBuf, sealBuf.readerIndex(), sealBuf.readableBytes());
+        sealedCopy = buffer(capacity).writeBytes(sealBuf, sealBuf.readerIndex(), sealBuf.readableBytes());
 
         gcm = Cipher.getInstance("AES/GCM/NoPadding");
         gcmKey = new SecretKeySpec(new byte[32], "AES");
-        plain = ByteBuffer.allocateDirect(size);
-        cipherText = ByteBuffer.allocateDirect(size + 16);
-        opened = ByteBuffer.allocateDirect(size);
-        nonce[11] = 1;
-        gcm.init(Cipher.ENCRYPT_MODE, gcmKey, new GCMParameterSpec(128, nonce));
+        plain = nio(size);
+        cipherText = nio(size + 16);
+        opened = nio(size);
+        decryptNonce[11] = 1;
+        gcm.init(Cipher.ENCRYPT_MODE, gcmKey, new GCMParameterSpec(128, decryptNonce));
         gcm.updateAAD(aad);
-        sealedBaseline = ByteBuffer.allocateDirect(size + 16);
+        sealedBaseline = nio(size + 16);
         gcm.doFinal(plain.duplicate(), sealedBaseline);
         sealedBaseline.flip();
 
         ownCcm = Aeads.ccm(new byte[16], new byte[3], 16);
         bcCcm = Aeads.bouncyCastleCcm(new byte[16], new byte[3], 16);
-        ccmBuf = Unpooled.directBuffer(size + 16).writerIndex(size + 16);
+        ccmBuf = buffer(size + 16).writerIndex(size + 16);
+    }
+
+    private ByteBuf buffer(int capacity) {
+        return direct ? Unpooled.directBuffer(capacity) : Unpooled.buffer(capacity);
+    }
+
+    private ByteBuffer nio(int capacity) {
+        return direct ? ByteBuffer.allocateDirect(capacity) : ByteBuffer.allocate(capacity);
     }
 
     @TearDown(Level.Trial)
@@ -165,11 +179,7 @@ public class EspBenchmark {
     /** The ceiling for aes-gcm-256 open. */
     @Benchmark
     public int jdkGcm256Decrypt() throws Exception {
-        nonce[11] = 1;
-        for (int i = 4; i < 11; i++) {
-            nonce[i] = 0;
-        }
-        gcm.init(Cipher.DECRYPT_MODE, gcmKey, new GCMParameterSpec(128, nonce));
+        gcm.init(Cipher.DECRYPT_MODE, gcmKey, new GCMParameterSpec(128, decryptNonce));
         gcm.updateAAD(aad);
         sealedBaseline.rewind();
         opened.clear();
