@@ -1,7 +1,6 @@
 package dev.overlay.datapath;
 
 import dev.overlay.config.GatewayConfig;
-import dev.overlay.esp.EspDecrypt;
 import dev.overlay.esp.EspDrop;
 import dev.overlay.esp.EspResult;
 import dev.overlay.esp.SecurityAssociation;
@@ -24,8 +23,9 @@ import io.netty.buffer.ByteBuf;
  *   <li>classify: UDP to esp-port is ESP in UDP unless it carries the non-ESP marker (RFC 3948
  *       section 2.2: a zero SPI is IKE) or is a NAT keepalive; IP protocol 50 is ESP; UDP to
  *       vxlan-port or geneve-port is cleartext overlay; anything else is not overlay</li>
- *   <li>ESP: decrypt with the SA of the SPI, then the protected UDP datagram (transport mode) or
- *       IP packet (tunnel mode) is classified again by its UDP port</li>
+ *   <li>ESP ({@link EspOpen}, shared with {@code pcap decrypt}): decrypt with the SA of the SPI,
+ *       then the protected UDP datagram (transport mode) or IP packet (tunnel mode) is
+ *       classified again by its UDP port</li>
  *   <li>VXLAN or Geneve header checked, the tenant found by VNI, cleartext refused for esp tenants,
  *       the VNI checked against the SA's tenants</li>
  * </ol>
@@ -49,9 +49,8 @@ public final class OverlayDecap {
     }
 
     private final Topology topology;
-    private final SaTable sas;
+    private final EspOpen espOpen;
     private final GatewayConfig gateway;
-    private final byte[] address;
     private final boolean verifyUdpChecksums;
     private final OuterHeaders outer = new OuterHeaders();
     private final EspResult esp = new EspResult();
@@ -62,9 +61,8 @@ public final class OverlayDecap {
      */
     public OverlayDecap(Topology topology, SaTable sas, boolean verifyUdpChecksums) {
         this.topology = topology;
-        this.sas = sas;
+        this.espOpen = new EspOpen(topology, sas);
         this.gateway = topology.gateway();
-        this.address = topology.gatewayAddress();
         this.verifyUdpChecksums = verifyUdpChecksums;
     }
 
@@ -79,22 +77,12 @@ public final class OverlayDecap {
         out.tenant = null;
         out.outerSourceOffset = outer.srcAddressOffset;
         out.outerAddressLength = outer.addressLength();
-        if (outer.isEsp()) {
-            return esp(pkt, outer.payloadOffset, outer.payloadLength, out, drops);
+        int espOffset = espOpen.espOffset(pkt, outer);
+        if (espOffset >= 0) {
+            return esp(pkt, espOffset, out, drops);
         }
         if (outer.isUdp()) {
             int port = outer.dstPort;
-            if (port == gateway.espPort()) {
-                int offset = outer.payloadOffset;
-                int length = outer.payloadLength;
-                // RFC 3948 section 2.2: a zero where the SPI would be is the non-ESP marker (IKE);
-                // section 2.3: a single 0xFF byte is a NAT keepalive. Neither is overlay traffic.
-                boolean keepalive = length == 1 && pkt.getUnsignedByte(offset) == 0xFF;
-                boolean nonEsp = length >= 4 && pkt.getInt(offset) == 0;
-                if (!keepalive && !nonEsp) {
-                    return esp(pkt, offset, length, out, drops);
-                }
-            }
             if (port == gateway.vxlanPort()) {
                 return overlay(pkt, false, outer.payloadOffset, outer.payloadLength, out, drops);
             }
@@ -111,24 +99,12 @@ public final class OverlayDecap {
      * datagram (transport mode) or IP packet (tunnel mode) must be overlay traffic, and its VNI one
      * of the tenants the SA may carry.
      */
-    private boolean esp(ByteBuf pkt, int offset, int length, Result out, DropCounts drops) {
-        if (length < 8) {
-            drops.add(EspDrop.TRUNCATED);
-            return false;
-        }
-        int spi = EspDecrypt.spi(pkt, offset);
-        SaTable.Inbound sa = sas.inbound(spi, outer.dstAddressEquals(pkt, address));
+    private boolean esp(ByteBuf pkt, int offset, Result out, DropCounts drops) {
+        SaTable.Inbound sa = espOpen.open(pkt, outer, offset, esp, drops);
         if (sa == null) {
-            drops.add(EspDrop.UNKNOWN_SPI);
             return false;
         }
-        pkt.setIndex(offset, offset + length);
-        EspDrop refused = EspDecrypt.open(sa.state(), pkt, esp);
-        if (refused != null) {
-            drops.add(refused);
-            return false;
-        }
-        out.spi = spi & 0xFFFF_FFFFL;
+        out.spi = sa.state().spi() & 0xFFFF_FFFFL;
         out.sa = sa;
         int at = pkt.readerIndex();
         int left = pkt.readableBytes();
