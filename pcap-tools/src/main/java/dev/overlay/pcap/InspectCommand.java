@@ -22,8 +22,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code overlay pcap inspect}: one table of what a wire capture holds, per tenant, VNI and SPI
- * (packets, wire bytes, inner frame bytes), and every drop reason with its count. The packets go
- * through the same rx stages as {@code decode}; nothing is written.
+ * (packets, wire bytes, inner frame bytes), per SA ({@link SaReport}), and every drop reason
+ * with its count. The packets go through the same rx stages as {@code decode}; nothing is written.
  */
 @Command(name = "inspect", description = "Per SPI / VNI / tenant counts and bytes, and every drop reason.")
 final class InspectCommand implements Callable<Integer> {
@@ -79,9 +79,9 @@ final class InspectCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            printJson(out, rows, summary);
+            printJson(out, rows, summary, sas);
         } else {
-            printTable(out, rows, summary);
+            printTable(out, rows, summary, sas);
         }
         out.flush();
         return status;
@@ -91,7 +91,7 @@ final class InspectCommand implements Callable<Integer> {
         return spi < 0 ? "-" : String.format("0x%08x", spi);
     }
 
-    private static void printTable(PrintWriter out, Map<Key, Row> rows, Summary summary) {
+    private static void printTable(PrintWriter out, Map<Key, Row> rows, Summary summary, SaTable sas) {
         String format = "%-16s %-8s %9s %-10s %10s %12s %12s%n";
         out.printf(format, "TENANT", "ENCAP", "VNI", "SPI", "PACKETS", "WIRE-BYTES", "FRAME-BYTES");
         rows.forEach((k, r) -> out.printf(format, k.tenant(), k.encapsulation(), k.vni(), spi(k.spi()),
@@ -99,6 +99,8 @@ final class InspectCommand implements Callable<Integer> {
         if (rows.isEmpty()) {
             out.println("(no overlay packets)");
         }
+        out.println();
+        SaReport.printTable(out, sas);
         out.println();
         out.printf("%-24s %10s%n", "DROP REASON", "PACKETS");
         summary.drops.byLabel().forEach((label, count) -> out.printf("%-24s %10d%n", label, count));
@@ -108,7 +110,7 @@ final class InspectCommand implements Callable<Integer> {
         out.printf("%ntotal: packets in %d, decoded %d, dropped %d%n", summary.in, summary.out, summary.drops.total());
     }
 
-    private static void printJson(PrintWriter out, Map<Key, Row> rows, Summary summary) {
+    private static void printJson(PrintWriter out, Map<Key, Row> rows, Summary summary, SaTable sas) {
         StringBuilder sb = new StringBuilder();
         sb.append("{\"packets_in\":").append(summary.in)
                 .append(",\"decoded\":").append(summary.out)
@@ -127,7 +129,8 @@ final class InspectCommand implements Callable<Integer> {
                     .append(",\"frame_bytes\":").append(r.frameBytes).append('}');
             first = false;
         }
-        sb.append("],\"drops\":{");
+        sb.append("],\"security_associations\":").append(SaReport.json(sas));
+        sb.append(",\"drops\":{");
         first = true;
         for (Map.Entry<String, Long> e : summary.drops.byLabel().entrySet()) {
             sb.append(first ? "" : ",").append(Json.string(e.getKey())).append(':').append(e.getValue());
