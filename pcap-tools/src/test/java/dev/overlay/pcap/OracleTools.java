@@ -56,8 +56,8 @@ final class OracleTools {
     /** tshark's fields, one array per frame, tab-separated; {@code options} go before the fields. */
     static List<String[]> tsharkFields(Path capture, List<String> options, String... fields) {
         List<String> command = new ArrayList<>(List.of("tshark", "-n", "-r", capture.toString()));
-        command.addAll(options);
         command.addAll(List.of("-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"));
+        command.addAll(options); // after the defaults, so that an -E of the caller's wins
         for (String field : fields) {
             command.add("-e");
             command.add(field);
