@@ -1,0 +1,18 @@
+package dev.overlay.gateway.port;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters of one port, written by the port's reader thread and by the workers that send, read by
+ * metrics. LongAdder because sends come from several workers at once.
+ */
+public final class PortCounters {
+    public final LongAdder rxFrames = new LongAdder();
+    public final LongAdder rxBytes = new LongAdder();
+    public final LongAdder txFrames = new LongAdder();
+    public final LongAdder txBytes = new LongAdder();
+    /** Frames that could not be written: device or socket buffer full, or the port closed. */
+    public final LongAdder txDropped = new LongAdder();
+    /** Frames read but unusable: shorter than an Ethernet header, or larger than a frame can be. */
+    public final LongAdder rxErrors = new LongAdder();
+}

@@ -1,0 +1,44 @@
+package dev.overlay.gateway.port;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Where a tenant's frames enter and leave the gateway: a TAP device, an existing interface through
+ * libpcap, or a UDP socket carrying one Ethernet frame per datagram (CONTRACT.md's {@code ports}).
+ *
+ * <p>Ownership: frames handed to the {@link FrameSink} belong to the sink; frames given to
+ * {@link #send} belong to the port, which releases them whether or not they went out.
+ */
+public interface TenantPort extends AutoCloseable {
+
+    /** Receives the frames a port reads, on the port's own thread(s). */
+    @FunctionalInterface
+    interface FrameSink {
+        /**
+         * One Ethernet frame (its readable bytes), with {@link dev.overlay.datapath.Buffers#HEADROOM}
+         * before it and {@link dev.overlay.datapath.Buffers#TAILROOM} after it. The sink owns it.
+         */
+        void receive(TenantPort port, ByteBuf frame);
+    }
+
+    /** A name for logs and metrics: {@code tap:tap-blue}, {@code pcap:veth-blue}, {@code udp:127.0.0.1:7001}. */
+    String name();
+
+    /** Starts reading; frames go to {@code sink} until {@link #close()}. Called once. */
+    void start(FrameSink sink);
+
+    /**
+     * Writes one frame (its readable bytes) to the tenant side. Thread-safe; never blocks for long
+     * (a full device or socket buffer drops and counts). Takes ownership of {@code frame}.
+     *
+     * @return true if the frame was written
+     */
+    boolean send(ByteBuf frame);
+
+    /** Frames and bytes each way, and drops by reason. */
+    PortCounters counters();
+
+    /** Stops reading, closes the device or socket; idempotent. No thread of the port outlives it. */
+    @Override
+    void close();
+}

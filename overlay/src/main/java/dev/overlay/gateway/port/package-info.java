@@ -1,0 +1,8 @@
+/**
+ * Tenant ports of the gateway process (CONTRACT.md {@code ports}): {@code tap} (a TAP device made
+ * through /dev/net/tun with FFM, IFF_TAP | IFF_NO_PI, IFF_MULTI_QUEUE for {@code queues}),
+ * {@code pcap} (an existing interface through libpcap, immediate mode, inbound only so the
+ * gateway never re-captures what it injected) and {@code udp} (one Ethernet frame per datagram,
+ * as QEMU's {@code -netdev dgram} sends them).
+ */
+package dev.overlay.gateway.port;
