@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
  * leaving them in would look like cleartext that failed to parse, and {@code --strict} can then
  * tell a script that something did not decrypt.
  */
-@Command(name = "decrypt",
+@Command(name = "decrypt", mixinStandardHelpOptions = true,
         description = {"Remove ESP only: each ESP packet (ESP in UDP to esp-port, or IP protocol 50) is "
                 + "replaced by its decrypted form, every other packet is copied unchanged.",
                 "Transport mode: outer Ethernet and IP header, then the protected payload (the IP protocol "

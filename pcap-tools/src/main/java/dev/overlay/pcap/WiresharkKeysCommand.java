@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
  * ({@link WiresharkEspSa}), so Wireshark and tshark decrypt the tools' captures. This is the one
  * command that prints keys; {@code check} and every log show only their lengths.
  */
-@Command(name = "wireshark-keys",
+@Command(name = "wireshark-keys", mixinStandardHelpOptions = true,
         description = {"Print the config's SAs as Wireshark esp_sa records (one per SA, in config order), so "
                 + "Wireshark decrypts the captures of pcap encode and of the gateway.",
                 "THE OUTPUT HOLDS THE SA KEYS: this is the one command that prints them. With --out the file "
