@@ -1,5 +1,6 @@
 package dev.overlay.pcap.capture;
 
+import dev.overlay.gateway.port.Libpcap;
 import java.io.EOFException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,14 +77,14 @@ public final class CaptureReader implements AutoCloseable {
       throw new CaptureException(name + ": permission denied");
     }
     CaptureHeader header = CaptureHeader.read(file, name);
-    Libpcap.prepare();
+    Libpcap.prepare(CaptureException::new);
     PcapHandle handle;
     try {
       handle = Pcaps.openOffline(name, PcapHandle.TimestampPrecision.NANO);
     } catch (PcapNativeException e) {
       throw new CaptureException(name + ": " + withoutPath(e.getMessage(), name), e);
     } catch (LinkageError e) {
-      throw Libpcap.notLoadable(e);
+      throw Libpcap.notLoadable(e, CaptureException::new);
     }
     boolean ok = false;
     try {

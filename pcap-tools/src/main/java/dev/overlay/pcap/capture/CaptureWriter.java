@@ -1,5 +1,6 @@
 package dev.overlay.pcap.capture;
 
+import dev.overlay.gateway.port.Libpcap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import java.nio.file.Path;
@@ -51,14 +52,14 @@ public final class CaptureWriter implements AutoCloseable {
       throw new NullPointerException("precision");
     }
     String name = file.toString();
-    Libpcap.prepare();
+    Libpcap.prepare(CaptureException::new);
     PcapHandle handle;
     try {
       handle = Pcaps.openDead(DataLinkType.EN10MB, SNAPLEN, precision.toPcap4j());
     } catch (PcapNativeException e) {
       throw new CaptureException(name + ": cannot create (" + e.getMessage() + ")", e);
     } catch (LinkageError e) {
-      throw Libpcap.notLoadable(e);
+      throw Libpcap.notLoadable(e, CaptureException::new);
     }
     try {
       return new CaptureWriter(name, precision, handle, handle.dumpOpen(name));
