@@ -13,7 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code pcap decode} of packets scapy builds (overlay_scapy.py build): VXLAN and Geneve over IPv4
- * and IPv6, Geneve with a known and an ignorable option, and one packet for each way to fail.
+ * and IPv6, Geneve with a known and an ignorable option, and one packet for each way to fail,
+ * among them a Geneve control message (O bit), whose payload must never reach a tenant.
  * The output must be exactly the inner frames scapy put in.
  */
 class DecodeScapyTest {
@@ -47,8 +48,8 @@ class DecodeScapyTest {
     void decodeGivesExactlyTheInnerFramesScapyPutIn() {
         InProcessCli run = decode();
         assertEquals(0, run.status(), run::toString);
-        assertEquals("packets in 9, out 5, dropped 4 (not-overlay=1, unknown-vni=1, vxlan-no-i-flag=1, "
-                + "geneve-critical-option=1)", run.summary());
+        assertEquals("packets in 10, out 5, dropped 5 (not-overlay=1, unknown-vni=1, vxlan-no-i-flag=1, "
+                + "geneve-critical-option=1, geneve-control=1)", run.summary());
         List<byte[]> expected = frames.stream().filter(f -> f != null).toList();
         List<byte[]> decoded = OracleTools.scapyFrames(tmp.resolve("frames.pcap"));
         assertEquals(expected.size(), decoded.size());
@@ -86,8 +87,8 @@ class DecodeScapyTest {
     void tenantSelectionCountsTheOthersAndStrictExitsThree() {
         InProcessCli run = decode("--tenant", "red", "--strict");
         assertEquals(3, run.status(), run::toString);
-        assertEquals("packets in 9, out 3, dropped 6 (not-overlay=1, unknown-vni=1, other-tenant=2, "
-                + "vxlan-no-i-flag=1, geneve-critical-option=1)", run.summary());
+        assertEquals("packets in 10, out 3, dropped 7 (not-overlay=1, unknown-vni=1, other-tenant=2, "
+                + "vxlan-no-i-flag=1, geneve-critical-option=1, geneve-control=1)", run.summary());
     }
 
     /** {@code frame} with an 802.1Q tag (TPID 0x8100, PCP 0) after the MAC addresses. */

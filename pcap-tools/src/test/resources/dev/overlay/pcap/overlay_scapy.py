@@ -48,8 +48,8 @@ def outer6(dport, sport=49300):
             / UDP(sport=sport, dport=dport))
 
 
-def geneve(vni, frame, options, critical=0):
-    return GENEVE(vni=vni, proto=0x6558, critical=critical, options=options) / Raw(frame)
+def geneve(vni, frame, options, critical=0, oam=0):
+    return GENEVE(vni=vni, proto=0x6558, critical=critical, oam=oam, options=options) / Raw(frame)
 
 
 def build(out):
@@ -68,6 +68,8 @@ def build(out):
         ("geneve-critical-option", None, outer4(6081) / geneve(RED_VNI, icmp6, [known, critical], critical=1)),
         ("vxlan-no-i-flag", None, outer4(4789) / VXLAN(flags=0x00, vni=BLUE_VNI) / Raw(arp)),
         ("ok", tcp, outer4(6081, sport=65535) / geneve(RED_VNI, tcp, [])),
+        # RFC 8926 section 3.4: a control message (O bit) is for the endpoint, never the tenant.
+        ("geneve-control", None, outer4(6081) / geneve(RED_VNI, icmp6, [known], oam=1)),
     ]
     written = []
     for i, (outcome, frame, pkt) in enumerate(packets):

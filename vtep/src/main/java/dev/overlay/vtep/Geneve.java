@@ -74,7 +74,8 @@ public final class Geneve {
 
   /**
    * Null when {@code length} bytes at {@code offset} hold a header we accept, else why not:
-   * version, option bounds, critical options not {@code known}, then the protocol type.
+   * version, option bounds, critical options not {@code known}, the O (control) bit, then the
+   * protocol type.
    */
   public static VtepDrop check(ByteBuf buf, int offset, int length, OptionFilter known) {
     if (length < HEADER_LENGTH) {
@@ -101,6 +102,11 @@ public final class Geneve {
         return VtepDrop.GENEVE_CRITICAL_OPTION;
       }
       at += optionLength;
+    }
+    // RFC 8926 section 3.4: the O bit marks a control message between tunnel endpoints, whose
+    // payload they MUST NOT forward. We run no Geneve control protocol, so it is dropped here.
+    if (oam(buf, offset)) {
+      return VtepDrop.GENEVE_CONTROL;
     }
     if (protocolType(buf, offset) != Ethernet.TYPE_TRANS_ETHER_BRIDGING) {
       return VtepDrop.GENEVE_BAD_PROTOCOL;

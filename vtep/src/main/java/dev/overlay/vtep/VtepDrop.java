@@ -21,7 +21,8 @@ public enum VtepDrop {
   GENEVE_BAD_VERSION("Geneve headers with a version other than 0 (RFC 8926 section 3.4)"),
   GENEVE_BAD_OPTION_LENGTH("Geneve headers whose option lengths run past the header or packet"),
   GENEVE_BAD_PROTOCOL("Geneve packets not carrying Ethernet (protocol type 0x6558)"),
-  GENEVE_CRITICAL_OPTION("Geneve packets with an unknown critical option (RFC 8926 section 3.5)");
+  GENEVE_CRITICAL_OPTION("Geneve packets with an unknown critical option (RFC 8926 section 3.5)"),
+  GENEVE_CONTROL("Geneve control packets (O bit): for the tunnel endpoint, never a tenant (RFC 8926 section 3.4)");
 
   private final String label;
   private final String description;
