@@ -14,6 +14,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "overlay",
         mixinStandardHelpOptions = true,
+        // Every subcommand inherits --help and --version, so `overlay pcap encode --help` answers
+        // instead of complaining about the options it would need.
+        scope = CommandLine.ScopeType.INHERIT,
         versionProvider = Main.Version.class,
         description = "Encrypted VXLAN/Geneve overlay gateway: ESP-protected tenant traffic, steered over cores by SPI.",
         subcommands = {CheckCommand.class, CommandLine.HelpCommand.class})
