@@ -1,0 +1,185 @@
+package dev.overlay.gateway.port;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Locale;
+
+/**
+ * The few libc calls the TAP port makes, through FFM (java.lang.foreign), each returning its result
+ * with errno captured by the linker (errno read after a Java call could belong to the JVM).
+ *
+ * <p>Constants are Linux x86_64 and aarch64 ({@code <fcntl.h>}, {@code <linux/if_tun.h>},
+ * {@code <linux/sockios.h>}, {@code <asm-generic/errno-base.h>}); both share these values.
+ */
+final class Libc {
+    static final int O_RDWR = 0x2;
+    static final int O_NONBLOCK = 0x800;
+    static final int O_CLOEXEC = 0x80000;
+
+    static final int AF_INET = 2;
+    static final int SOCK_DGRAM = 2;
+    static final int SOCK_CLOEXEC = 0x80000;
+    static final int EFD_CLOEXEC = 0x80000;
+    static final int EFD_NONBLOCK = 0x800;
+
+    static final short POLLIN = 0x1;
+    static final short POLLERR = 0x8;
+    static final short POLLHUP = 0x10;
+    static final short POLLNVAL = 0x20;
+
+    static final int EPERM = 1;
+    static final int ENOENT = 2;
+    static final int EINTR = 4;
+    static final int EIO = 5;
+    static final int EAGAIN = 11;
+    static final int EACCES = 13;
+    static final int EBUSY = 16;
+    static final int ENODEV = 19;
+    static final int EINVAL = 22;
+    static final int EBADFD = 77;
+    static final int ENOBUFS = 105;
+
+    /** {@code _IOW('T', 202, int)}: attach this fd to the TUN/TAP device named in the ifreq. */
+    static final long TUNSETIFF = 0x400454caL;
+    static final long SIOCGIFFLAGS = 0x8913;
+    static final long SIOCSIFFLAGS = 0x8914;
+
+    static final short IFF_UP = 0x1;
+    static final short IFF_TAP = 0x0002;
+    static final short IFF_MULTI_QUEUE = 0x0100;
+    static final short IFF_NO_PI = 0x1000;
+
+    /** {@code struct ifreq}: char ifr_name[IFNAMSIZ] then a 24-byte union whose first member is short flags. */
+    static final int IFREQ_SIZE = 40;
+    static final int IFNAMSIZ = 16;
+    static final int IFREQ_FLAGS = 16;
+
+    /** {@code struct pollfd}: int fd; short events; short revents. */
+    static final int POLLFD_SIZE = 8;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CAPTURE.varHandle(PathElement.groupElement("errno"));
+    private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
+
+    private static final MethodHandle OPEN = errnoCall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE = errnoCall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle IOCTL = errnoCall("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
+            Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle SOCKET = errnoCall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle EVENTFD = errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle STRERROR = LINKER.downcallHandle(
+            LIBC.find("strerror").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_INT));
+
+    /** One capture segment per thread: the linker writes errno there during each call. */
+    private static final ThreadLocal<MemorySegment> STATE =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE));
+
+    private Libc() {
+    }
+
+    private static MethodHandle errnoCall(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
+        Linker.Option[] options = new Linker.Option[extra.length + 1];
+        options[0] = ERRNO_OPTION;
+        System.arraycopy(extra, 0, options, 1, extra.length);
+        MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new IllegalStateException("libc has no " + name));
+        return LINKER.downcallHandle(symbol, descriptor, options);
+    }
+
+    /** errno of this thread's last call through this class. */
+    static int errno() {
+        return (int) ERRNO.get(STATE.get(), 0L);
+    }
+
+    /** libc's message, lower-cased as Linux tools print it after a colon ("device or resource busy"). */
+    static String strerror(int errno) {
+        try {
+            MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
+            String message = text.reinterpret(256).getString(0);
+            return message.isEmpty() ? "errno " + errno
+                    : message.substring(0, 1).toLowerCase(Locale.ROOT) + message.substring(1);
+        } catch (Throwable e) {
+            return "errno " + errno;
+        }
+    }
+
+    static int open(MemorySegment path, int flags) {
+        try {
+            return (int) OPEN.invokeExact(STATE.get(), path, flags);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static int close(int fd) {
+        try {
+            return (int) CLOSE.invokeExact(STATE.get(), fd);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code read(2)} into native memory at {@code address}; the caller keeps that memory alive. */
+    static long read(int fd, long address, long count) {
+        try {
+            return (long) READ.invokeExact(STATE.get(), fd, MemorySegment.ofAddress(address), count);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static long write(int fd, long address, long count) {
+        try {
+            return (long) WRITE.invokeExact(STATE.get(), fd, MemorySegment.ofAddress(address), count);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static int ioctl(int fd, long request, MemorySegment argument) {
+        try {
+            return (int) IOCTL.invokeExact(STATE.get(), fd, request, argument);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static int socket(int domain, int type, int protocol) {
+        try {
+            return (int) SOCKET.invokeExact(STATE.get(), domain, type, protocol);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static int poll(MemorySegment fds, long count, int timeoutMillis) {
+        try {
+            return (int) POLL.invokeExact(STATE.get(), fds, count, timeoutMillis);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static int eventfd(int initial, int flags) {
+        try {
+            return (int) EVENTFD.invokeExact(STATE.get(), initial, flags);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
