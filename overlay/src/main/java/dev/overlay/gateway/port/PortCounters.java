@@ -13,6 +13,9 @@ public final class PortCounters {
     public final LongAdder txBytes = new LongAdder();
     /** Frames that could not be written: device or socket buffer full, or the port closed. */
     public final LongAdder txDropped = new LongAdder();
-    /** Frames read but unusable: shorter than an Ethernet header, or larger than a frame can be. */
+    /**
+     * Frames read but unusable: shorter than an Ethernet header, or longer than
+     * {@link Ports#MAX_FRAME}; for a udp port also datagrams from any source but its {@code remote}.
+     */
     public final LongAdder rxErrors = new LongAdder();
 }

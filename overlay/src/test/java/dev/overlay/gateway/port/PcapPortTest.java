@@ -1,0 +1,142 @@
+package dev.overlay.gateway.port;
+
+import static dev.overlay.gateway.port.PortTesting.portThreads;
+import static dev.overlay.gateway.port.PortTesting.requireRoot;
+import static dev.overlay.gateway.port.PortTesting.run;
+import static dev.overlay.gateway.port.PortTesting.sh;
+import static dev.overlay.gateway.port.PortTesting.uniqueName;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.overlay.config.PortConfig;
+import dev.overlay.datapath.Buffers;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * pcap ports on one end of a veth pair whose other end lives in a network namespace, where plain
+ * AF_PACKET sockets (python3, no Pcap4J) send and receive: an oracle independent of libpcap.
+ */
+class PcapPortTest {
+    private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
+    /** Test frames use the IEEE local experimental EtherType, so the kernel's own chatter is ignored. */
+    private static final int TEST_TYPE = 0x88b5;
+
+    /** argv: mode (send HEX... | recv N) and interface; recv prints "ready", then N frames in hex. */
+    private static final String PACKET_IO = """
+            import socket, sys
+            mode, ifname = sys.argv[1], sys.argv[2]
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88b5))
+            s.bind((ifname, 0x88b5))
+            if mode == 'send':
+                for h in sys.argv[3:]:
+                    s.send(bytes.fromhex(h))
+            else:
+                s.settimeout(10)
+                print('ready', flush=True)
+                for _ in range(int(sys.argv[3])):
+                    print(s.recv(65535).hex(), flush=True)
+            """;
+
+    @Test
+    void framesCrossTheVethBothWaysAndOutgoingFramesAreNeverCaptured() throws Exception {
+        requireRoot();
+        String ns = uniqueName("ovn");
+        String local = uniqueName("ovp");
+        String peer = local + "p";
+        sh("ip", "netns", "add", ns);
+        TenantPort port = null;
+        PortTesting.Frames frames = new PortTesting.Frames();
+        try {
+            sh("ip", "link", "add", local, "type", "veth", "peer", "name", peer, "netns", ns);
+            sh("ip", "link", "set", "dev", local, "up");
+            sh("ip", "-n", ns, "link", "set", "dev", peer, "up");
+            port = Ports.open(new PortConfig.PcapPort(local), ALLOC);
+            assertEquals("pcap:" + local, port.name());
+            port.start(frames);
+
+            byte[] sent1 = UdpPortTest.frame(60, 1);
+            byte[] sent2 = UdpPortTest.frame(1514, 2);
+            byte[] otherSender = UdpPortTest.frame(80, 3);
+            Process receiver = new ProcessBuilder("ip", "netns", "exec", ns, "python3", "-c", PACKET_IO, "recv", peer, "3")
+                    .redirectErrorStream(true).start();
+            List<String> received = new ArrayList<>();
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(receiver.getInputStream(), StandardCharsets.UTF_8))) {
+                assertEquals("ready", out.readLine());
+                assertTrue(port.send(Buffers.frame(ALLOC, sent1, 0, sent1.length)));
+                assertTrue(port.send(Buffers.frame(ALLOC, sent2, 0, sent2.length)));
+                // Someone else transmitting out of the same interface: outgoing, so not for the tenant.
+                sh("python3", "-c", PACKET_IO, "send", local, HexFormat.of().formatHex(otherSender));
+                for (String line; received.size() < 3 && (line = out.readLine()) != null; ) {
+                    received.add(line);
+                }
+            } finally {
+                receiver.destroy();
+                receiver.waitFor(5, TimeUnit.SECONDS);
+            }
+            assertEquals(Set.of(hex(sent1), hex(sent2), hex(otherSender)), Set.copyOf(received), received.toString());
+            assertEquals(2, port.counters().txFrames.sum());
+            assertEquals(60 + 1514, port.counters().txBytes.sum());
+
+            byte[] fromPeer = UdpPortTest.frame(100, 4);
+            sh("ip", "netns", "exec", ns, "python3", "-c", PACKET_IO, "send", peer, hex(fromPeer));
+            ByteBuf first = frames.next(PcapPortTest::isTestFrame);
+            // Direction IN: neither the port's own frames nor the other sender's came back first.
+            assertEquals(hex(fromPeer), hex(TapPortTest.bytes(first, 0, first.readableBytes())));
+            assertEquals(Buffers.HEADROOM, first.readerIndex());
+            assertTrue(first.writableBytes() >= Buffers.TAILROOM);
+            first.release();
+            Thread.sleep(200);
+            assertTrue(frames.queue.stream().noneMatch(PcapPortTest::isTestFrame), "an outgoing frame was captured");
+        } finally {
+            if (port != null) {
+                port.close();
+                port.close();
+            }
+            frames.releaseAll();
+            run("ip", "link", "del", "dev", local);
+            run("ip", "netns", "del", ns);
+        }
+        assertEquals(List.of(), portThreads("pcap:" + local));
+        ByteBuf late = Buffers.frame(ALLOC, new byte[60], 0, 60);
+        assertFalse(port.send(late));
+        assertEquals(0, late.refCnt());
+        assertEquals(1, port.counters().txDropped.sum());
+    }
+
+    @Test
+    void missingInterfaceIsOneSentence() {
+        PortException e = assertThrows(PortException.class, () -> Ports.open(new PortConfig.PcapPort("ovnosuch0"), ALLOC));
+        assertEquals("pcap ovnosuch0: no such interface", e.getMessage());
+        assertNull(e.getCause());
+    }
+
+    @Test
+    void libpcapActivationErrorsReadAsCauses() {
+        assertEquals("permission denied (needs CAP_NET_RAW)",
+                PcapPort.describe("eth0: You don't have permission to perform this capture on that device (socket: Operation not permitted)"));
+        assertEquals("no such interface", PcapPort.describe("eth9: No such device exists"));
+        assertEquals("the interface is down (ip link set dev IF up)", PcapPort.describe("eth0: That device is not up"));
+    }
+
+    private static boolean isTestFrame(ByteBuf frame) {
+        return frame.readableBytes() >= 14 && frame.getUnsignedShort(frame.readerIndex() + 12) == TEST_TYPE;
+    }
+
+    private static String hex(byte[] bytes) {
+        return HexFormat.of().formatHex(bytes);
+    }
+}
