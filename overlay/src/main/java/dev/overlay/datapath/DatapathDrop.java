@@ -8,6 +8,7 @@ public enum DatapathDrop {
     NO_TENANT("no-tenant", "frames that belong to no tenant (no --tenant and no 802.1Q tag of a tenant)"),
     NOT_OVERLAY("not-overlay", "packets that are not VXLAN, Geneve or ESP to this gateway's ports"),
     UNKNOWN_VNI("unknown-vni", "overlay packets whose VNI is no tenant's for that encapsulation"),
+    UNKNOWN_PEER("unknown-peer", "cleartext VXLAN or Geneve datagrams from an address that is no configured peer"),
     CLEARTEXT_REFUSED("cleartext-refused", "cleartext VXLAN or Geneve for a tenant whose security is esp"),
     NO_SA("no-sa", "frames of an esp tenant to a peer with no outbound SA for that tenant"),
     BAD_NEXT_HEADER("bad-next-header", "decrypted ESP payloads that are not the UDP datagram or IP packet of an overlay"),

@@ -59,13 +59,23 @@ public final class EspOpen {
      * {@code drops} (and, once an SA was found, on the SA); the indices are then unspecified.
      */
     public SaTable.Inbound open(ByteBuf pkt, OuterHeaders outer, int offset, EspResult esp, DropCounts drops) {
-        int length = outer.payloadEnd() - offset;
+        return open(pkt, offset, outer.payloadEnd(), outer.dstAddressEquals(pkt, address), esp, drops);
+    }
+
+    /**
+     * As {@link #open(ByteBuf, OuterHeaders, int, EspResult, DropCounts)} for an ESP packet from
+     * {@code offset} to {@code end} whose outer headers were already removed (a socket's payload):
+     * {@code addressedToUs} is then known from the socket it arrived on.
+     */
+    public SaTable.Inbound open(ByteBuf pkt, int offset, int end, boolean addressedToUs, EspResult esp,
+                                DropCounts drops) {
+        int length = end - offset;
         if (length < 8) {
             drops.add(EspDrop.TRUNCATED);
             return null;
         }
         int spi = EspDecrypt.spi(pkt, offset);
-        SaTable.Inbound sa = sas.inbound(spi, outer.dstAddressEquals(pkt, address));
+        SaTable.Inbound sa = sas.inbound(spi, addressedToUs);
         if (sa == null) {
             drops.add(EspDrop.UNKNOWN_SPI);
             return null;

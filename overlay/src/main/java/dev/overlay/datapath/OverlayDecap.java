@@ -100,7 +100,40 @@ public final class OverlayDecap {
      * of the tenants the SA may carry.
      */
     private boolean esp(ByteBuf pkt, int offset, Result out, DropCounts drops) {
-        SaTable.Inbound sa = espOpen.open(pkt, outer, offset, esp, drops);
+        return opened(pkt, espOpen.open(pkt, outer, offset, esp, drops), out, drops);
+    }
+
+    /**
+     * Socket mode, ESP: the buffer's readable bytes are an ESP packet as a UDP socket on esp-port
+     * or a protocol-50 socket delivers it (outer headers already gone; it reached this gateway's
+     * socket, so it is addressed to us). Otherwise as {@link #decapsulate}; the outer source is
+     * the socket's sender, so {@link Result#outerSourceOffset} is -1.
+     */
+    public boolean decapsulateEsp(ByteBuf pkt, Result out, DropCounts drops) {
+        reset(out);
+        return opened(pkt, espOpen.open(pkt, pkt.readerIndex(), pkt.writerIndex(), true, esp, drops), out, drops);
+    }
+
+    /**
+     * Socket mode, cleartext: the buffer's readable bytes are the payload of a UDP datagram to
+     * vxlan-port ({@code geneve} false) or geneve-port; the tenant's security decides whether it
+     * may be taken ({@link DatapathDrop#CLEARTEXT_REFUSED}).
+     */
+    public boolean decapsulateOverlay(ByteBuf pkt, boolean geneve, Result out, DropCounts drops) {
+        reset(out);
+        return overlay(pkt, geneve, pkt.readerIndex(), pkt.readableBytes(), out, drops);
+    }
+
+    private static void reset(Result out) {
+        out.spi = -1;
+        out.sa = null;
+        out.tenant = null;
+        out.outerSourceOffset = -1;
+        out.outerAddressLength = 0;
+    }
+
+    /** The rest of the ESP path once {@link EspOpen} returned {@code sa} (null: already counted). */
+    private boolean opened(ByteBuf pkt, SaTable.Inbound sa, Result out, DropCounts drops) {
         if (sa == null) {
             return false;
         }

@@ -53,6 +53,77 @@ public final class OverlayEncap {
 
     /** Encapsulates one frame of {@code tenant} toward {@code peer}, with ESP unless the tenant's security is none. */
     public boolean encapsulate(ByteBuf buf, Tenant tenant, Peer peer, DropCounts drops) {
+        if (!fits(buf, tenant, drops)) {
+            return false;
+        }
+        int hash = flowHash(buf);
+        if (!tenant.esp()) {
+            overlayHeaders(buf, tenant, peer, hash);
+            outerHeaders(buf, peer, hash, Udp.PROTOCOL);
+            return true;
+        }
+        OutboundSaState sa = outboundSa(tenant, peer, hash);
+        if (sa == null) {
+            drops.add(DatapathDrop.NO_SA);
+            return false;
+        }
+        if (!seal(buf, peer, tenant, sa, hash, drops)) {
+            return false;
+        }
+        if (espInUdp) {
+            // RFC 3948 section 2.1: source and destination 4500; over IPv4 the checksum SHOULD be
+            // zero (ESP authenticates what it covers); over IPv6 Udp computes it.
+            Udp.prepend(buf, gateway.espPort(), gateway.espPort(), source, peer.address(), false);
+            outerHeaders(buf, peer, hash, Udp.PROTOCOL);
+        } else {
+            outerHeaders(buf, peer, hash, Ipv4.PROTOCOL_ESP);
+        }
+        return true;
+    }
+
+    /**
+     * Socket mode: as {@link #encapsulate} but stops where a socket takes over, the socket adding
+     * UDP (and the kernel IP): for an esp tenant after ESP (the payload of a UDP socket on
+     * esp-port, or of a protocol-50 socket), for cleartext after the VXLAN or Geneve header (the
+     * payload of a UDP socket on vxlan-port or geneve-port). {@code sa} is the one
+     * {@link #outboundSa} picked when the frame was steered to its owner worker: sealing with it,
+     * not with a fresh pick, keeps its sequence numbers single-writer across a reload.
+     */
+    public boolean encapsulateForSocket(ByteBuf buf, Tenant tenant, Peer peer, OutboundSaState sa, DropCounts drops) {
+        if (!fits(buf, tenant, drops)) {
+            return false;
+        }
+        int hash = flowHash(buf);
+        if (!tenant.esp()) {
+            tunnelHeader(buf, tenant);
+            return true;
+        }
+        if (sa == null) {
+            drops.add(DatapathDrop.NO_SA);
+            return false;
+        }
+        return seal(buf, peer, tenant, sa, hash, drops);
+    }
+
+    /** The inner flow hash of a frame (its readable bytes): outer source port, SA choice, steering. */
+    public static int flowHash(ByteBuf frame) {
+        return FlowHash.hash(frame, frame.readerIndex(), frame.readableBytes());
+    }
+
+    /**
+     * The outbound SA a frame of flow {@code hash} is sealed with, or null when the tenant has
+     * none to that peer. Per-resource SAs (RFC 9611): each inner flow stays on one SA, so its
+     * packets keep their order, and the flows of one tunnel spread over the receiver's workers by SPI.
+     */
+    public OutboundSaState outboundSa(Tenant tenant, Peer peer, int hash) {
+        OutboundSaState[] candidates = sas.outbound(tenant, peer);
+        if (candidates == null) {
+            return null;
+        }
+        return candidates[candidates.length == 1 ? 0 : SteeringHash.pick(hash, candidates.length)];
+    }
+
+    private static boolean fits(ByteBuf buf, Tenant tenant, DropCounts drops) {
         int frameLength = buf.readableBytes();
         if (frameLength < Ethernet.HEADER_LENGTH) {
             drops.add(DatapathDrop.RUNT_FRAME);
@@ -62,20 +133,11 @@ public final class OverlayEncap {
             drops.add(DatapathDrop.TOO_BIG);
             return false;
         }
-        int hash = FlowHash.hash(buf, buf.readerIndex(), frameLength);
-        if (!tenant.esp()) {
-            overlayHeaders(buf, tenant, peer, hash);
-            outerHeaders(buf, peer, hash, Udp.PROTOCOL);
-            return true;
-        }
-        OutboundSaState[] candidates = sas.outbound(tenant, peer);
-        if (candidates == null) {
-            drops.add(DatapathDrop.NO_SA);
-            return false;
-        }
-        // Per-resource SAs (RFC 9611): each inner flow stays on one SA, so its packets keep
-        // their order, and the flows of one tunnel spread over the receiver's workers by SPI.
-        OutboundSaState sa = candidates[candidates.length == 1 ? 0 : SteeringHash.pick(hash, candidates.length)];
+        return true;
+    }
+
+    /** Overlay headers, the inner IP header in tunnel mode, then ESP. */
+    private boolean seal(ByteBuf buf, Peer peer, Tenant tenant, OutboundSaState sa, int hash, DropCounts drops) {
         overlayHeaders(buf, tenant, peer, hash);
         int nextHeader = Udp.PROTOCOL;
         if (sa.association().mode() == SecurityAssociation.Mode.TUNNEL) {
@@ -93,24 +155,21 @@ public final class OverlayEncap {
             drops.add(refused);
             return false;
         }
-        if (espInUdp) {
-            // RFC 3948 section 2.1: source and destination 4500; over IPv4 the checksum SHOULD be
-            // zero (ESP authenticates what it covers); over IPv6 Udp computes it.
-            Udp.prepend(buf, gateway.espPort(), gateway.espPort(), source, peer.address(), false);
-            outerHeaders(buf, peer, hash, Udp.PROTOCOL);
-        } else {
-            outerHeaders(buf, peer, hash, Ipv4.PROTOCOL_ESP);
-        }
         return true;
     }
 
-    /** VXLAN or Geneve, then the UDP header of the overlay datagram. */
-    void overlayHeaders(ByteBuf buf, Tenant tenant, Peer peer, int hash) {
+    /** The VXLAN header, or the Geneve header with the tenant's options. */
+    private static void tunnelHeader(ByteBuf buf, Tenant tenant) {
         if (tenant.geneve()) {
             Geneve.prepend(buf, tenant.vni(), tenant.geneveOptions(), false);
         } else {
             Vxlan.prepend(buf, tenant.vni());
         }
+    }
+
+    /** VXLAN or Geneve, then the UDP header of the overlay datagram. */
+    void overlayHeaders(ByteBuf buf, Tenant tenant, Peer peer, int hash) {
+        tunnelHeader(buf, tenant);
         // Over IPv4 the overlay's UDP checksum is zero, as RFC 7348 section 5 and RFC 8926
         // section 3.3 allow and Linux sends by default; over IPv6 Udp computes it (RFC 8200 8.1).
         Udp.prepend(buf, FlowHash.sourcePort(hash), tenant.udpPort(), source, peer.address(), false);

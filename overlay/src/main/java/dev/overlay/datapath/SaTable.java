@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,13 +36,23 @@ public final class SaTable implements AutoCloseable {
     private final IntObjectHashMap<Inbound> fromUs = new IntObjectHashMap<>();
     private final List<OutboundSaState> outboundStates = new ArrayList<>();
     private final List<Inbound> inbounds = new ArrayList<>();
+    /** Each SA's states by its config (equal only with equal keys), for a reload to keep. */
+    private final Map<SaConfig, Kept> kept = new HashMap<>();
 
-    private SaTable(Topology topology, boolean replayCheck, LongSupplier nanoClock) {
+    private record Kept(OutboundSaState out, InboundSaState in) {}
+
+    private SaTable(Topology topology, boolean replayCheck, LongSupplier nanoClock, SaTable previous) {
         for (SaConfig sa : topology.config().securityAssociations()) {
-            Set<Tenant> tenants = new LinkedHashSet<>();
+            // Identity: looked up per packet (tenant-mismatch), where a record's deep hashCode costs.
+            Set<Tenant> tenants = Collections.newSetFromMap(new IdentityHashMap<>());
             sa.tenants().forEach(name -> tenants.add(topology.tenant(name)));
+            // A reload keeps the runtime state (sequence number, replay window, lifetime, counters)
+            // of an SA whose config, keys included, did not change.
+            Kept kept = previous == null ? null : previous.kept.get(sa);
+            OutboundSaState state = null;
             if (sa.direction() == SaConfig.Direction.OUT) {
-                OutboundSaState state = new OutboundSaState(association(sa, SecurityAssociation.Direction.OUT, true), nanoClock);
+                state = kept != null ? kept.out
+                        : new OutboundSaState(association(sa, SecurityAssociation.Direction.OUT, true), nanoClock);
                 outboundStates.add(state);
                 Peer peer = topology.peers().get(sa.peer());
                 for (Tenant t : tenants) {
@@ -53,19 +62,45 @@ public final class SaTable implements AutoCloseable {
             }
             // Every SA can be opened: inbound ones for traffic to us, outbound ones for captures
             // of our own traffic. The latter get a window of their own, starting from zero.
-            SecurityAssociation in = association(sa, SecurityAssociation.Direction.IN, replayCheck);
-            Inbound inbound = new Inbound(new InboundSaState(in, nanoClock), Collections.unmodifiableSet(tenants), sa);
+            InboundSaState inState = kept != null ? kept.in
+                    : new InboundSaState(association(sa, SecurityAssociation.Direction.IN, replayCheck), nanoClock);
+            Inbound inbound = new Inbound(inState, Collections.unmodifiableSet(tenants), sa);
             inbounds.add(inbound);
+            this.kept.put(sa, new Kept(state, inState));
             (sa.direction() == SaConfig.Direction.IN ? toUs : fromUs).put((int) sa.spi(), inbound);
         }
     }
 
     public static SaTable of(Topology topology, boolean replayCheck) {
-        return new SaTable(topology, replayCheck, System::nanoTime);
+        return new SaTable(topology, replayCheck, System::nanoTime, null);
     }
 
     public static SaTable of(Topology topology, boolean replayCheck, LongSupplier nanoClock) {
-        return new SaTable(topology, replayCheck, nanoClock);
+        return new SaTable(topology, replayCheck, nanoClock, null);
+    }
+
+    /**
+     * The SAs of a reloaded config: those whose config (keys included) is unchanged keep
+     * {@code previous}'s states, so sequence numbers and replay windows carry on; the others
+     * start as configured. {@code previous} is left open: {@link #retiredBy} says what to close.
+     */
+    public static SaTable reloaded(Topology topology, boolean replayCheck, LongSupplier nanoClock, SaTable previous) {
+        return new SaTable(topology, replayCheck, nanoClock, previous);
+    }
+
+    /** The states of this table that {@code next} does not keep: to be closed (keys wiped) once unused. */
+    public List<AutoCloseable> retiredBy(SaTable next) {
+        List<AutoCloseable> out = new ArrayList<>();
+        kept.forEach((sa, k) -> {
+            Kept after = next.kept.get(sa);
+            if (after == null || after.in != k.in) {
+                out.add(k.in);
+                if (k.out != null) {
+                    out.add(k.out);
+                }
+            }
+        });
+        return out;
     }
 
     private static OutboundSaState[] append(OutboundSaState[] a, OutboundSaState[] b) {

@@ -26,15 +26,17 @@ import java.util.Map;
 public record Tenant(TenantConfig config, List<Peer> peers, Fdb fdb, GeneveOptions geneveOptions,
                      int udpPort, int mtu) implements Geneve.OptionFilter {
 
+    /** {@code keep}: the FDB of the same tenant in the config being replaced (a reload), or null for a new one. */
     static Tenant of(TenantConfig config, Map<String, Peer> peersByName, int udpPort, int mtu,
-                     LongSupplier nanoClock) {
+                     LongSupplier nanoClock, Fdb keep) {
         List<Peer> peers = new ArrayList<>();
         for (String name : config.peers()) {
             peers.add(peersByName.get(name));
         }
         Map<MacAddress, String> statics = new LinkedHashMap<>();
         config.fdb().forEach(e -> statics.put(new MacAddress(e.mac().value()), e.peer()));
-        Fdb fdb = new Fdb(config.peers(), statics, Fdb.DEFAULT_AGEING, nanoClock, Fdb.DEFAULT_MAX_LEARNED);
+        Fdb fdb = keep != null ? keep
+                : new Fdb(config.peers(), statics, Fdb.DEFAULT_AGEING, nanoClock, Fdb.DEFAULT_MAX_LEARNED);
         List<GeneveOption> options = new ArrayList<>();
         for (GeneveOptionConfig o : config.geneveOptions()) {
             options.add(new GeneveOption(o.optionClass(), o.type(), o.data()));

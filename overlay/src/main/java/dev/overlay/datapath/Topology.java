@@ -29,7 +29,7 @@ public final class Topology {
     private final IntObjectHashMap<Tenant> vxlanByVni = new IntObjectHashMap<>();
     private final IntObjectHashMap<Tenant> geneveByVni = new IntObjectHashMap<>();
 
-    private Topology(OverlayConfig config, LongSupplier nanoClock) {
+    private Topology(OverlayConfig config, LongSupplier nanoClock, Topology previous) {
         this.config = config;
         GatewayConfig gw = config.gateway();
         this.gatewayAddress = gw.address().getAddress();
@@ -43,7 +43,11 @@ public final class Topology {
         for (TenantConfig t : config.tenants().values()) {
             int port = t.encapsulation() == TenantConfig.Encapsulation.GENEVE ? gw.genevePort() : gw.vxlanPort();
             int mtu = TenantMtu.worstCase(gw, t, config.sas(t.name(), SaConfig.Direction.OUT)).mtu();
-            Tenant tenant = Tenant.of(t, peerMap, port, mtu, nanoClock);
+            // A reload keeps what a tenant learned when its config did not change (its FDB's
+            // flood list and static entries come from that config alone).
+            Tenant before = previous == null ? null : previous.tenant(t.name());
+            Tenant tenant = Tenant.of(t, peerMap, port, mtu, nanoClock,
+                    before != null && before.config().equals(t) ? before.fdb() : null);
             tenantMap.put(t.name(), tenant);
             t.vlan().ifPresent(v -> byVlan[v] = tenant);
             (tenant.geneve() ? geneveByVni : vxlanByVni).put(t.vni(), tenant);
@@ -52,11 +56,19 @@ public final class Topology {
     }
 
     public static Topology of(OverlayConfig config) {
-        return new Topology(config, System::nanoTime);
+        return new Topology(config, System::nanoTime, null);
     }
 
     public static Topology of(OverlayConfig config, LongSupplier nanoClock) {
-        return new Topology(config, nanoClock);
+        return new Topology(config, nanoClock, null);
+    }
+
+    /**
+     * The view of a reloaded config: tenants whose config is unchanged keep {@code previous}'s
+     * FDB (learned entries and their ages); everything else starts fresh.
+     */
+    public static Topology reloaded(OverlayConfig config, LongSupplier nanoClock, Topology previous) {
+        return new Topology(config, nanoClock, previous);
     }
 
     public OverlayConfig config() {
