@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
         scope = CommandLine.ScopeType.INHERIT,
         versionProvider = Main.Version.class,
         description = "Encrypted VXLAN/Geneve overlay gateway: ESP-protected tenant traffic, steered over cores by SPI.",
-        subcommands = {CheckCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {CheckCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,

@@ -1,0 +1,375 @@
+package dev.overlay.gateway;
+
+import dev.overlay.config.ConfigErrors;
+import dev.overlay.config.ConfigLoader;
+import dev.overlay.config.ConfigResult;
+import dev.overlay.config.OverlayConfig;
+import dev.overlay.config.PortConfig;
+import dev.overlay.config.SaConfig;
+import dev.overlay.config.TenantConfig;
+import dev.overlay.datapath.SaTable;
+import dev.overlay.datapath.Tenant;
+import dev.overlay.datapath.Topology;
+import dev.overlay.gateway.port.PortException;
+import dev.overlay.gateway.port.Ports;
+import dev.overlay.gateway.port.TenantPort;
+import dev.overlay.steering.SpiDispatcher;
+import dev.overlay.steering.SteeringPolicy;
+import dev.overlay.steering.WorkerPool;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One running gateway ({@code overlay run}): start it from a validated config, reload it,
+ * read its counters, stop it. Several may run in one JVM (two gateways on 127.0.0.1 and
+ * 127.0.0.2 in a test); each names its threads {@code overlay-<name>-...}.
+ *
+ * <pre>{@code
+ * try (Gateway gw = Gateway.start(config)) {      // ports first: PortException before anything runs
+ *     gw.reload(Path.of("gw-a.yaml"));            // SIGHUP
+ *     GatewayStats s = gw.stats();
+ * }                                               // stop receiving, drain, close ports
+ * }</pre>
+ */
+public final class Gateway implements AutoCloseable {
+
+    /** Opens a tenant's port: {@link Ports#open} in production, in-memory ports in tests. */
+    @FunctionalInterface
+    public interface PortOpener {
+        TenantPort open(String tenant, PortConfig config, ByteBufAllocator alloc, EventLoopGroup group)
+                throws PortException;
+
+        PortOpener SYSTEM = (tenant, config, alloc, group) -> Ports.open(config, alloc, group);
+    }
+
+    /**
+     * @param fdbAgeingInterval how often learned FDB entries past their age are removed
+     * @param retireAfter how long a replaced SA's state stays usable for packets already steered
+     *     to it before its keys are wiped (a grace period, as RCU's)
+     */
+    public record Options(PortOpener ports, Duration fdbAgeingInterval, Duration retireAfter) {
+        public static final Options DEFAULT = new Options(PortOpener.SYSTEM, Duration.ofSeconds(10), Duration.ofSeconds(2));
+
+        public Options {
+            Objects.requireNonNull(ports, "ports");
+            Objects.requireNonNull(fdbAgeingInterval, "fdbAgeingInterval");
+            Objects.requireNonNull(retireAfter, "retireAfter");
+        }
+
+        public Options withPorts(PortOpener opener) {
+            return new Options(opener, fdbAgeingInterval, retireAfter);
+        }
+    }
+
+    /** What a reload did: applied with its changes, or refused with its errors (the old config keeps running). */
+    public record ReloadResult(boolean applied, List<String> changes, List<String> errors) {
+        public ReloadResult {
+            changes = List.copyOf(changes);
+            errors = List.copyOf(errors);
+        }
+    }
+
+    private record PortKey(String tenant, PortConfig config) {}
+
+    private final String name;
+    private final Options options;
+    private final EventLog log;
+    private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+    private final EventLoopGroup group;
+    private final WorkerPool pool;
+    private final SpiDispatcher owners;
+    private final Underlay underlay;
+    private final Pipeline pipeline;
+    private final Map<PortKey, TenantPort> ports = new LinkedHashMap<>();
+    private final List<AutoCloseable> retiring = new ArrayList<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private GatewayMetrics metrics;
+    private boolean closed;
+
+    private Gateway(OverlayConfig config, Options options) {
+        this.name = config.gateway().name();
+        this.options = options;
+        this.log = new EventLog(name);
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("overlay-" + name + "-io"),
+                Underlay.ioHandlerFactory());
+        this.pool = WorkerPool.builder("overlay-" + name).workers(config.gateway().workers())
+                .closeTimeout(Duration.ofSeconds(3)).build();
+        this.owners = new SpiDispatcher(pool.workers());
+        SteeringPolicy policy = SteeringPolicy.of(config.gateway().steering().configName());
+        SharedDrops shared = new SharedDrops();
+        this.underlay = new Underlay(config.gateway(), group, alloc, shared, log);
+        this.pipeline = new Pipeline(pool, policy, owners, underlay, alloc, shared);
+    }
+
+    /** As {@link #start(OverlayConfig, Options)} with the system's ports. */
+    public static Gateway start(OverlayConfig config) throws PortException {
+        return start(config, Options.DEFAULT);
+    }
+
+    /**
+     * Opens every port and socket, then starts the workers, the ports' readers and the metrics
+     * endpoint. If a port, socket or the metrics endpoint cannot be opened, everything opened so
+     * far is closed and the {@link PortException} says which and why, in one sentence.
+     */
+    public static Gateway start(OverlayConfig config, Options options) throws PortException {
+        Gateway gw = new Gateway(config, options);
+        try {
+            gw.open(config);
+        } catch (PortException | RuntimeException e) {
+            gw.close();
+            throw e;
+        }
+        return gw;
+    }
+
+    private void open(OverlayConfig config) throws PortException {
+        for (TenantConfig t : config.tenants().values()) {
+            for (PortConfig p : t.ports()) {
+                ports.put(new PortKey(t.name(), p), options.ports().open(t.name(), p, alloc, group));
+            }
+        }
+        Topology topology = Topology.of(config);
+        SaTable sas = SaTable.of(topology, true);
+        assignOwners(config);
+        pipeline.view(new View(topology, sas, pool.workers(), portsByTenant(), alloc));
+        underlay.open(pipeline, needsCleartext(config));
+        pool.start();
+        ports.values().forEach(p -> p.start(pipeline::fromPort));
+        if (config.gateway().metrics().isPresent()) {
+            metrics = GatewayMetrics.start(config.gateway().metrics().get(), name, this::stats);
+        }
+        long every = options.fdbAgeingInterval().toMillis();
+        group.scheduleAtFixedRate(this::expireFdb, every, every, TimeUnit.MILLISECONDS);
+        log.info("started", "address", config.gateway().address().getHostAddress(),
+                "esp-transport", config.gateway().espTransport().configName(), "workers", pool.workers(),
+                "steering", config.gateway().steering().configName(), "io", Underlay.transportName(),
+                "metrics", metrics == null ? "off" : Addresses.hostPort(metrics.address()));
+        for (Tenant t : topology.tenants().values()) {
+            log.info("tenant-mtu", "tenant", t.name(), "vni", t.vni(), "mtu", t.mtu(),
+                    "security", t.config().security().configName());
+        }
+        ports.forEach((k, p) -> log.info("port-opened", "tenant", k.tenant(), "port", p.name()));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The metrics endpoint as bound (a configured port 0 becomes the one the system chose), or null. */
+    public InetSocketAddress metricsAddress() {
+        return metrics == null ? null : metrics.address();
+    }
+
+    /** Reads, validates and applies {@code file}; an invalid file is refused and the old config keeps running. */
+    public ReloadResult reload(Path file) {
+        ConfigResult result = ConfigLoader.load(file);
+        if (!result.ok()) {
+            List<String> errors = new ArrayList<>();
+            for (String line : ConfigErrors.format(result.errors()).split("\n")) {
+                if (!line.isBlank()) {
+                    errors.add(line);
+                }
+            }
+            log.warning("reload-refused", "config", file, "errors", errors.size());
+            errors.forEach(e -> log.warning("config-error", "error", e));
+            return new ReloadResult(false, List.of(), errors);
+        }
+        return reload(result.config().orElseThrow());
+    }
+
+    /**
+     * Applies a validated config without touching what it does not change: tenants, peers and
+     * SAs whose config is unchanged keep their state (FDB, sequence numbers, replay windows); new
+     * inbound SAs are installed before anything else moves, the routing view is swapped at once,
+     * removed SAs' keys are wiped after {@link Options#retireAfter}.
+     */
+    public synchronized ReloadResult reload(OverlayConfig next) {
+        View cur = pipeline.view();
+        if (closed || cur == null) {
+            return new ReloadResult(false, List.of(), List.of("gateway " + name + " is stopped"));
+        }
+        if (!next.gateway().equals(cur.config.gateway())) {
+            String error = next.source() + ": gateway: changed; the gateway section applies at start only (restart to change it)";
+            log.warning("reload-refused", "error", error);
+            return new ReloadResult(false, List.of(), List.of(error));
+        }
+        List<ConfigDiff.Change> changes = ConfigDiff.of(cur.config, next);
+        Topology topology = Topology.reloaded(next, System::nanoTime, cur.topology);
+        SaTable sas = SaTable.reloaded(topology, true, System::nanoTime, cur.sas);
+        // Ports of new tenants (or changed port lists) open before anything switches.
+        Map<PortKey, TenantPort> opened = new LinkedHashMap<>();
+        try {
+            if (needsCleartext(next)) {
+                underlay.openCleartext();
+            }
+            for (TenantConfig t : next.tenants().values()) {
+                for (PortConfig p : t.ports()) {
+                    PortKey k = new PortKey(t.name(), p);
+                    if (!ports.containsKey(k)) {
+                        opened.put(k, options.ports().open(t.name(), p, alloc, group));
+                    }
+                }
+            }
+        } catch (PortException e) {
+            opened.values().forEach(TenantPort::close);
+            closeAll(sas.retiredBy(cur.sas)); // the states this attempt created
+            log.warning("reload-refused", "error", e.getMessage());
+            return new ReloadResult(false, List.of(), List.of(e.getMessage()));
+        }
+        List<TenantPort> removedPorts = new ArrayList<>();
+        ports.entrySet().removeIf(e -> {
+            TenantConfig t = next.tenants().get(e.getKey().tenant());
+            boolean gone = t == null || !t.ports().contains(e.getKey().config());
+            if (gone) {
+                removedPorts.add(e.getValue());
+            }
+            return gone;
+        });
+        ports.putAll(opened);
+        // Make before break: owners for new SAs first, then the view that uses them, at once.
+        assignOwners(next);
+        pipeline.view(new View(topology, sas, pool.workers(), portsByTenant(), alloc));
+        opened.values().forEach(p -> p.start(pipeline::fromPort));
+        removedPorts.forEach(TenantPort::close);
+        var gone = ConfigDiff.saKeys(cur.config);
+        gone.removeAll(ConfigDiff.saKeys(next));
+        for (SaConfig sa : cur.config.securityAssociations()) {
+            if (gone.contains(ConfigDiff.key(sa.direction(), sa.spi()))) {
+                owners.remove(direction(sa), (int) sa.spi());
+            }
+        }
+        retire(cur.sas.retiredBy(sas));
+        List<String> described = new ArrayList<>();
+        for (ConfigDiff.Change c : changes) {
+            log.info(c.event(), c.keyValues());
+            described.add(c.toString());
+        }
+        opened.forEach((k, p) -> log.info("port-opened", "tenant", k.tenant(), "port", p.name()));
+        removedPorts.forEach(p -> log.info("port-closed", "port", p.name()));
+        log.info("reloaded", "config", next.source(), "changes", changes.size());
+        return new ReloadResult(true, described, List.of());
+    }
+
+    /** Stops: no more receiving, queues drained, ports closed, keys wiped. Idempotent; within a few seconds. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        pipeline.stop();
+        underlay.stopReading();
+        pool.close(); // every queued packet is handled (sent or delivered) before this returns
+        underlay.flush();
+        underlay.close();
+        List<TenantPort> all;
+        synchronized (this) {
+            all = new ArrayList<>(ports.values());
+        }
+        all.forEach(TenantPort::close);
+        if (metrics != null) {
+            metrics.close();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        View v = pipeline.view();
+        synchronized (this) {
+            closeAll(retiring);
+            retiring.clear();
+        }
+        if (v != null) {
+            v.sas.close();
+        }
+        log.info("stopped");
+        stopped.countDown();
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitStopped() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** The counters now; exact once stopped. */
+    public GatewayStats stats() {
+        return StatsReader.read(pipeline, pool, underlay, snapshotPorts());
+    }
+
+    private synchronized Map<String, TenantPort> snapshotPorts() {
+        Map<String, TenantPort> m = new LinkedHashMap<>();
+        ports.forEach((k, p) -> m.put(p.name(), p));
+        return m;
+    }
+
+    private void expireFdb() {
+        View v = pipeline.view();
+        if (v == null) {
+            return;
+        }
+        for (Tenant t : v.topology.tenants().values()) {
+            int n = t.fdb().expire();
+            if (n > 0) {
+                log.fine("fdb-aged", "tenant", t.name(), "entries", n);
+            }
+        }
+    }
+
+    private void assignOwners(OverlayConfig config) {
+        for (SaConfig sa : config.securityAssociations()) {
+            int owner = owners.assign(direction(sa), (int) sa.spi());
+            log.fine("sa-owner", "spi", sa.spiHex(), "direction", sa.direction().configName(), "worker", owner);
+        }
+    }
+
+    private static SpiDispatcher.Direction direction(SaConfig sa) {
+        return sa.direction() == SaConfig.Direction.IN ? SpiDispatcher.Direction.IN : SpiDispatcher.Direction.OUT;
+    }
+
+    private Map<String, List<TenantPort>> portsByTenant() {
+        Map<String, List<TenantPort>> m = new LinkedHashMap<>();
+        ports.forEach((k, p) -> m.computeIfAbsent(k.tenant(), x -> new ArrayList<>()).add(p));
+        return m;
+    }
+
+    private static boolean needsCleartext(OverlayConfig config) {
+        return config.tenants().values().stream().anyMatch(t -> t.security() == TenantConfig.Security.NONE);
+    }
+
+    /** Wipes the keys of replaced SAs once packets already steered to them have been handled. */
+    private void retire(List<AutoCloseable> states) {
+        if (states.isEmpty()) {
+            return;
+        }
+        retiring.addAll(states);
+        group.schedule(() -> {
+            synchronized (this) {
+                if (retiring.removeAll(states)) {
+                    closeAll(states);
+                }
+            }
+        }, options.retireAfter().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static void closeAll(List<AutoCloseable> states) {
+        for (AutoCloseable c : states) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing an SA state", e);
+            }
+        }
+    }
+}

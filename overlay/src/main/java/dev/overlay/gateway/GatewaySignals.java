@@ -1,0 +1,41 @@
+package dev.overlay.gateway;
+
+import java.nio.file.Path;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import sun.misc.Signal;
+
+/**
+ * The process around a foreground gateway: SIGHUP reloads its config file, SIGTERM and SIGINT
+ * stop it gracefully (handled, rather than left to the JVM's shutdown, so the exit status is 0),
+ * and the log goes to stderr one {@link KeyValueFormatter} line per event.
+ */
+public final class GatewaySignals {
+    private GatewaySignals() {}
+
+    /** Installs the handlers for {@code gateway}, whose config is read again from {@code file} on SIGHUP. */
+    public static void install(Gateway gateway, Path file) {
+        // Signal handlers run on their own thread: a reload or stop there never blocks a packet.
+        Signal.handle(new Signal("HUP"), s -> gateway.reload(file));
+        Signal.handle(new Signal("TERM"), s -> gateway.close());
+        Signal.handle(new Signal("INT"), s -> gateway.close());
+        // Any other way out of the JVM (System.exit elsewhere) still stops the gateway.
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("overlay-" + gateway.name() + "-shutdown")
+                .unstarted(gateway::close));
+    }
+
+    /** The root logger writes {@link KeyValueFormatter} lines to stderr at INFO. */
+    public static void installLogFormat() {
+        Logger root = Logger.getLogger("");
+        for (Handler h : root.getHandlers()) {
+            root.removeHandler(h);
+        }
+        ConsoleHandler console = new ConsoleHandler();
+        console.setFormatter(new KeyValueFormatter());
+        console.setLevel(Level.ALL);
+        root.addHandler(console);
+        root.setLevel(Level.INFO);
+    }
+}

@@ -1,0 +1,68 @@
+package dev.overlay.gateway;
+
+import dev.overlay.steering.WorkerStats;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A snapshot of a gateway's counters, read while it runs (each value one that was true) and
+ * exact once it stopped. What metrics export, and what tests and the demo assert on.
+ *
+ * @param tenants by name, in config order
+ * @param sas the current config's SAs, in config order
+ * @param drops by stage ({@code underlay}, {@code port}, {@code worker}, {@code steering}), then
+ *     by reason label; only non-zero counts
+ * @param workers each worker's packets over all its stages, and steering drops
+ * @param ports by port name
+ */
+public record GatewayStats(Map<String, TenantStats> tenants, List<SaStats> sas,
+                           Map<String, Map<String, Long>> drops, List<WorkerStats> workers,
+                           Map<String, PortStats> ports, long underlayRxPackets, long underlayTxPackets) {
+
+    /** Frames taken from the tenant's ports (tx) and delivered to them (rx); learned plus static FDB entries. */
+    public record TenantStats(int vni, long txFrames, long txBytes, long rxFrames, long rxBytes, int fdbEntries) {}
+
+    /** One SA: packets and bytes sealed (out) or opened (in), and its drops by reason. */
+    public record SaStats(String spi, String direction, String peer, long packets, long bytes, Map<String, Long> drops) {}
+
+    public record PortStats(String tenant, long rxFrames, long rxBytes, long txFrames, long txBytes,
+                            long txDropped, long rxErrors) {}
+
+    /** The count of one drop reason over every stage. */
+    public long drops(String reason) {
+        long sum = 0;
+        for (Map<String, Long> byReason : drops.values()) {
+            sum += byReason.getOrDefault(reason, 0L);
+        }
+        return sum;
+    }
+
+    /** Every drop of every stage. */
+    public long totalDrops() {
+        long sum = 0;
+        for (Map<String, Long> byReason : drops.values()) {
+            for (long c : byReason.values()) {
+                sum += c;
+            }
+        }
+        return sum;
+    }
+
+    public TenantStats tenant(String name) {
+        TenantStats t = tenants.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException("tenant: " + name + " (expected: one of " + tenants.keySet() + ")");
+        }
+        return t;
+    }
+
+    /** The SA of {@code spi} (as {@code 0x00001001}) and direction ({@code in} or {@code out}), or null. */
+    public SaStats sa(String spi, String direction) {
+        for (SaStats s : sas) {
+            if (s.spi.equals(spi) && s.direction.equals(direction)) {
+                return s;
+            }
+        }
+        return null;
+    }
+}

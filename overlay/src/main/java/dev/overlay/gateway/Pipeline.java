@@ -1,0 +1,310 @@
+package dev.overlay.gateway;
+
+import dev.overlay.datapath.Buffers;
+import dev.overlay.datapath.DatapathDrop;
+import dev.overlay.datapath.DropCounts;
+import dev.overlay.datapath.OverlayDecap;
+import dev.overlay.datapath.OverlayEncap;
+import dev.overlay.datapath.Peer;
+import dev.overlay.datapath.Tenant;
+import dev.overlay.esp.OutboundSaState;
+import dev.overlay.gateway.port.TenantPort;
+import dev.overlay.steering.Dispatcher;
+import dev.overlay.steering.Handoff;
+import dev.overlay.steering.RfsSteering;
+import dev.overlay.steering.SpiDispatcher;
+import dev.overlay.steering.Stage;
+import dev.overlay.steering.SteeringHash;
+import dev.overlay.steering.SteeringPolicy;
+import dev.overlay.steering.Worker;
+import dev.overlay.steering.WorkerPool;
+import dev.overlay.vtep.Ethernet;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The gateway's packet path: entry points for the underlay's event loop and the ports' readers,
+ * and the stages the workers run.
+ *
+ * <ol>
+ *   <li>rx, event loop: ESP is steered by SPI to the SA's owner ({@code spi}, {@code rfs}) or by
+ *       the outer 4-tuple ({@code flow}); cleartext only from a configured peer's address, by the
+ *       outer 4-tuple</li>
+ *   <li>rx, worker ({@code esp-decrypt}, {@code vxlan-decap}/{@code geneve-decap}): the
+ *       datapath's socket-mode decapsulation with the current view, then FDB learning (inner
+ *       source MAC behind the SA's peer or the sender)</li>
+ *   <li>deliver: to the tenant's ports, on the same worker, or for {@code rfs} on the worker
+ *       that last transmitted the flow, never reordering it ({@link RfsSteering})</li>
+ *   <li>tx, port reader: tenant of the port, FDB lookup, one copy per peer, the outbound SA
+ *       picked by inner flow, handed to that SA's owner worker</li>
+ *   <li>tx, worker ({@code esp-encrypt}): the datapath's socket-mode encapsulation, then the
+ *       underlay socket; flushed once per batch (sendmmsg)</li>
+ * </ol>
+ */
+final class Pipeline {
+    private final ByteBufAllocator alloc;
+    private final Underlay underlay;
+    private final SpiDispatcher owners;
+    private final Dispatcher rxDispatcher;
+    private final boolean flowPolicy;
+    private final int workers;
+    final Handoff<Job> rx;
+    final Handoff<Job> tx;
+    private final Handoff<Job> deliver;
+    private final RfsSteering<Job> rfs;
+    private final RfsSteering.FlowTable[] flowTables;
+    final DropCounts[] drops;
+    final SharedDrops shared;
+    final ConcurrentHashMap<String, TrafficCounters> traffic = new ConcurrentHashMap<>();
+    private volatile View view;
+    private volatile boolean stopping;
+
+    Pipeline(WorkerPool pool, SteeringPolicy policy, SpiDispatcher owners, Underlay underlay, ByteBufAllocator alloc,
+             SharedDrops shared) {
+        this.alloc = alloc;
+        this.shared = shared;
+        this.underlay = underlay;
+        this.owners = owners;
+        this.workers = pool.workers();
+        this.flowPolicy = policy == SteeringPolicy.FLOW;
+        this.rxDispatcher = flowPolicy ? Dispatcher.of(policy, workers) : owners;
+        this.drops = new DropCounts[workers];
+        for (int i = 0; i < workers; i++) {
+            drops[i] = new DropCounts();
+        }
+        this.rx = pool.handoff("esp-decrypt", new Stage<>() {
+            @Override
+            public void handle(Job job, Worker worker) {
+                receive(job, worker.index());
+            }
+        }, Job::release, Job::size);
+        this.tx = pool.handoff("esp-encrypt", new Stage<>() {
+            @Override
+            public void handle(Job job, Worker worker) {
+                transmit(job, worker.index());
+            }
+
+            @Override
+            public void batchEnd(Worker worker) {
+                underlay.flush();
+            }
+        }, Job::release, Job::size);
+        if (policy == SteeringPolicy.RFS) {
+            this.deliver = pool.handoff("deliver", (Job job, Worker worker) -> deliver(job),
+                    Job::release, Job::size);
+            this.rfs = new RfsSteering<>(deliver, 4096);
+            this.flowTables = new RfsSteering.FlowTable[workers];
+            for (int i = 0; i < workers; i++) {
+                flowTables[i] = rfs.newFlowTable();
+            }
+        } else {
+            this.deliver = null;
+            this.rfs = null;
+            this.flowTables = null;
+        }
+    }
+
+    View view() {
+        return view;
+    }
+
+    void view(View next) {
+        view = next;
+    }
+
+    /** From now on, frames from ports and packets from the underlay are refused. */
+    void stop() {
+        stopping = true;
+    }
+
+    TrafficCounters traffic(String tenant) {
+        return traffic.computeIfAbsent(tenant, k -> new TrafficCounters());
+    }
+
+    // ---- event loop: the underlay's receive side ------------------------------------------
+
+    /** An ESP packet (the datagram payload, or the protocol-50 payload); takes ownership. */
+    void receiveEsp(ByteBuf pkt, InetSocketAddress sender, int localPort) {
+        View v = view;
+        int at = pkt.readerIndex();
+        int n = pkt.readableBytes();
+        if (stopping || v == null) {
+            pkt.release();
+            return;
+        }
+        // RFC 3948 2.2/2.3: a zero SPI marks IKE, a lone 0xFF is a NAT keepalive; neither is ours.
+        if ((n == 1 && pkt.getUnsignedByte(at) == 0xFF) || (n >= 4 && pkt.getInt(at) == 0)) {
+            shared.add(DatapathDrop.NOT_OVERLAY);
+            pkt.release();
+            return;
+        }
+        int worker;
+        if (n < 4) {
+            worker = 0; // too short for an SPI; esp-decrypt counts it as truncated
+        } else if (flowPolicy) {
+            worker = rxDispatcher.workerFor(tupleHash(sender, localPort));
+        } else {
+            worker = rxDispatcher.workerFor(pkt.getInt(at));
+        }
+        rx.submit(worker, Job.of(Job.Kind.RX_ESP, pkt, v));
+    }
+
+    /** A cleartext VXLAN or Geneve datagram's payload; takes ownership. */
+    void receiveOverlay(ByteBuf payload, InetSocketAddress sender, int localPort, boolean geneve) {
+        View v = view;
+        if (stopping || v == null) {
+            payload.release();
+            return;
+        }
+        Peer peer = v.peerAt(sender.getAddress());
+        if (peer == null) {
+            // Cleartext has no authentication: the source address is all that vouches for it.
+            shared.add(DatapathDrop.UNKNOWN_PEER);
+            payload.release();
+            return;
+        }
+        Job job = Job.of(geneve ? Job.Kind.RX_GENEVE : Job.Kind.RX_VXLAN, payload, v);
+        job.peer = peer;
+        rx.submit(SteeringHash.pick(tupleHash(sender, localPort), workers), job);
+    }
+
+    /** Inet4Address's hashCode is its address, Inet6Address's a hash of it: no copy of the bytes. */
+    private static int tupleHash(InetSocketAddress sender, int localPort) {
+        return SteeringHash.ipv4(sender.getAddress().hashCode(), 0, sender.getPort(), localPort);
+    }
+
+    // ---- worker: esp-decrypt / overlay-decap, fdb-learn --------------------------------------
+
+    private void receive(Job job, int w) {
+        View v = view; // the current view: SAs installed by a reload take effect at once
+        ByteBuf buf = job.buf;
+        OverlayDecap.Result r = v.results[w];
+        boolean ok = switch (job.kind) {
+            case RX_ESP -> v.decap[w].decapsulateEsp(buf, r, drops[w]);
+            case RX_VXLAN -> v.decap[w].decapsulateOverlay(buf, false, r, drops[w]);
+            case RX_GENEVE -> v.decap[w].decapsulateOverlay(buf, true, r, drops[w]);
+            default -> throw new IllegalStateException("rx stage got " + job.kind);
+        };
+        if (!ok) {
+            job.release();
+            return;
+        }
+        Tenant tenant = r.tenant;
+        // The SA says which peer sent it (its address may be NATed); cleartext, the sender.
+        String peer = r.sa != null ? r.sa.config().peer() : job.peer.name();
+        tenant.fdb().learn(Ethernet.source(buf, buf.readerIndex()), peer);
+        job.kind = Job.Kind.DELIVER;
+        job.tenant = tenant;
+        job.view = v;
+        job.peer = null;
+        if (rfs != null) {
+            rfs.submit(flowTables[w], InnerFlow.hash(buf), job);
+        } else {
+            deliver(job);
+        }
+    }
+
+    private void deliver(Job job) {
+        TenantPort[] ports = job.view.portsOf(job.tenant);
+        if (ports.length == 0) {
+            shared.add(GatewayDrop.NO_PORT);
+            job.release();
+            return;
+        }
+        ByteBuf frame = job.buf;
+        TrafficCounters t = traffic(job.tenant.name());
+        t.rxFrames.increment();
+        t.rxBytes.add(frame.readableBytes());
+        job.recycle();
+        for (int i = 0; i < ports.length - 1; i++) {
+            ports[i].send(Buffers.copy(alloc, frame));
+        }
+        ports[ports.length - 1].send(frame);
+    }
+
+    // ---- port reader: tenant, fdb lookup, SA pick, steer to the SA's owner ------------------
+
+    /** A frame read from a tenant port, with the datapath's headroom; takes ownership. */
+    void fromPort(TenantPort port, ByteBuf frame) {
+        View v = view;
+        if (stopping || v == null) {
+            frame.release();
+            return;
+        }
+        Tenant tenant = v.tenantOf(port);
+        if (tenant == null) {
+            shared.add(GatewayDrop.PORT_GONE);
+            frame.release();
+            return;
+        }
+        v.txPath.selectTenant(frame, tenant); // removes the tenant's own 802.1Q tag, if any
+        if (frame.readableBytes() < Ethernet.HEADER_LENGTH) {
+            shared.add(DatapathDrop.RUNT_FRAME);
+            frame.release();
+            return;
+        }
+        TrafficCounters t = traffic(tenant.name());
+        t.txFrames.increment();
+        t.txBytes.add(frame.readableBytes());
+        Peer unicast = tenant.peerFor(Ethernet.destination(frame, frame.readerIndex()));
+        if (unicast != null) {
+            toPeer(v, tenant, unicast, frame);
+            return;
+        }
+        // Head-end replication (RFC 7348 section 4.2): one copy per peer, in config order.
+        List<Peer> peers = tenant.peers();
+        int last = peers.size() - 1;
+        if (last < 0) {
+            frame.release();
+            return;
+        }
+        for (int i = 0; i <= last; i++) {
+            toPeer(v, tenant, peers.get(i), i == last ? frame : Buffers.copy(alloc, frame));
+        }
+    }
+
+    private void toPeer(View v, Tenant tenant, Peer peer, ByteBuf frame) {
+        Job job = Job.of(Job.Kind.TX, frame, v);
+        job.tenant = tenant;
+        job.peer = peer;
+        int worker;
+        if (tenant.esp()) {
+            OutboundSaState sa = v.encap.outboundSa(tenant, peer, OverlayEncap.flowHash(frame));
+            if (sa == null) {
+                shared.add(DatapathDrop.NO_SA);
+                job.release();
+                return;
+            }
+            job.sa = sa;
+            worker = owners.ownerOf(SpiDispatcher.Direction.OUT, sa.spi());
+        } else {
+            worker = SteeringHash.pick(OverlayEncap.flowHash(frame), workers);
+        }
+        if (rfs != null) {
+            rfs.recordTransmit(InnerFlow.hash(frame), worker);
+        }
+        tx.submit(worker, job);
+    }
+
+    // ---- worker: overlay-encap, esp-encrypt, send ------------------------------------------
+
+    private void transmit(Job job, int w) {
+        View v = job.view; // the tenant, peer and SA it was steered with
+        ByteBuf buf = job.buf;
+        Tenant tenant = job.tenant;
+        if (!v.encap.encapsulateForSocket(buf, tenant, job.peer, job.sa, drops[w])) {
+            job.release();
+            return;
+        }
+        View.Route route = v.route(job.peer);
+        job.recycle();
+        if (tenant.esp()) {
+            underlay.sendEsp(buf, route, w);
+        } else {
+            underlay.sendOverlay(buf, route, tenant.geneve(), w);
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package dev.overlay.gateway;
+
+import dev.overlay.config.GatewayConfig;
+import dev.overlay.gateway.port.PortException;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The underlay sockets: ESP in UDP on esp-port (RFC 3948) or ESP as IP protocol 50
+ * ({@link RawEspSocket}), and cleartext VXLAN and Geneve on their ports once a tenant with
+ * {@code security: none} needs them. Netty's epoll transport where it loads (recvmmsg through
+ * {@code MAX_DATAGRAM_PAYLOAD_SIZE}, sendmmsg when a batch is flushed), NIO otherwise.
+ *
+ * <p>Receive runs on the event loop and hands each datagram to the {@link Pipeline}; send runs
+ * on the workers: each write is queued to the channel and the worker flushes once per batch.
+ */
+final class Underlay implements AutoCloseable {
+    /** Largest datagram read; bigger ones are truncated and fail their ICV. Jumbo frames fit. */
+    static final int MAX_DATAGRAM = 9216;
+
+    private final GatewayConfig gateway;
+    private final EventLoopGroup group;
+    private final ByteBufAllocator alloc;
+    private final SharedDrops drops;
+    private final EventLog log;
+    final LongAdder rxPackets = new LongAdder();
+    final LongAdder txPackets = new LongAdder();
+    private Pipeline pipeline;
+    private volatile Channel esp;
+    private volatile Channel vxlan;
+    private volatile Channel geneve;
+    private volatile RawEspSocket raw;
+    private volatile boolean closed;
+
+    Underlay(GatewayConfig gateway, EventLoopGroup group, ByteBufAllocator alloc, SharedDrops drops, EventLog log) {
+        this.log = log;
+        this.gateway = gateway;
+        this.group = group;
+        this.alloc = alloc;
+        this.drops = drops;
+    }
+
+    /** Epoll where the native library loads, else NIO: the event loop's I/O handler. */
+    static IoHandlerFactory ioHandlerFactory() {
+        return Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    }
+
+    static String transportName() {
+        return Epoll.isAvailable() ? "epoll" : "nio";
+    }
+
+    /**
+     * Opens the ESP socket (UDP or protocol 50) and, when {@code cleartext}, the VXLAN and Geneve
+     * ones. A socket that cannot be opened is one sentence in a {@link PortException}.
+     */
+    void open(Pipeline pipeline, boolean cleartext) throws PortException {
+        this.pipeline = pipeline;
+        if (gateway.espTransport() == GatewayConfig.EspTransport.IP) {
+            raw = RawEspSocket.open(gateway.address(), alloc, MAX_DATAGRAM, pipeline,
+                    "overlay-" + gateway.name() + "-esp-raw");
+        } else {
+            esp = bind("esp-port", gateway.espPort(), Kind.ESP);
+        }
+        if (cleartext) {
+            openCleartext();
+        }
+    }
+
+    /** Opens the VXLAN and Geneve sockets if they are not open yet (a reload added a cleartext tenant). */
+    synchronized void openCleartext() throws PortException {
+        if (vxlan == null) {
+            vxlan = bind("vxlan-port", gateway.vxlanPort(), Kind.VXLAN);
+        }
+        if (geneve == null) {
+            geneve = bind("geneve-port", gateway.genevePort(), Kind.GENEVE);
+        }
+    }
+
+    private enum Kind { ESP, VXLAN, GENEVE }
+
+    private Channel bind(String what, int port, Kind kind) throws PortException {
+        boolean epoll = Epoll.isAvailable();
+        SocketProtocolFamily family = gateway.ipv6() ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
+        Bootstrap b = new Bootstrap().group(group)
+                .channelFactory(() -> epoll ? new EpollDatagramChannel(family) : new NioDatagramChannel(family))
+                .option(ChannelOption.ALLOCATOR, alloc)
+                .option(ChannelOption.SO_RCVBUF, 4 << 20)
+                .option(ChannelOption.SO_SNDBUF, 4 << 20)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+                .handler(new Reader(kind, port));
+        if (epoll) {
+            // recvmmsg: one read fills up to 32 datagrams of at most MAX_DATAGRAM bytes.
+            b.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_DATAGRAM)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM * 32));
+        } else {
+            b.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
+        }
+        InetSocketAddress local = new InetSocketAddress(gateway.address(), port);
+        try {
+            return b.bind(local).sync().channel();
+        } catch (Exception e) {
+            throw new PortException("underlay " + what + ": cannot bind UDP " + Addresses.hostPort(local) + ": "
+                    + Addresses.reason(e));
+        }
+    }
+
+    /** Worker: sends an ESP packet to the peer; takes ownership. */
+    void sendEsp(ByteBuf packet, View.Route route, int worker) {
+        RawEspSocket r = raw;
+        if (r != null) {
+            if (r.send(packet, route.esp().getAddress())) {
+                txPackets.increment();
+            } else {
+                drops.add(closed ? GatewayDrop.UNDERLAY_CLOSED : GatewayDrop.UNDERLAY_BUSY);
+            }
+            return;
+        }
+        write(esp, packet, route.esp());
+    }
+
+    /** Worker: sends a VXLAN or Geneve payload to the peer; takes ownership. */
+    void sendOverlay(ByteBuf payload, View.Route route, boolean isGeneve, int worker) {
+        write(isGeneve ? geneve : vxlan, payload, isGeneve ? route.geneve() : route.vxlan());
+    }
+
+    private void write(Channel ch, ByteBuf payload, InetSocketAddress to) {
+        if (ch == null || closed || !ch.isActive()) {
+            drops.add(GatewayDrop.UNDERLAY_CLOSED);
+            payload.release();
+            return;
+        }
+        if (!ch.isWritable()) {
+            // Never queue without bound behind a full socket buffer: drop and count, as a NIC would.
+            drops.add(GatewayDrop.UNDERLAY_BUSY);
+            payload.release();
+            return;
+        }
+        txPackets.increment();
+        ch.write(new DatagramPacket(payload, to), ch.voidPromise());
+    }
+
+    /** Worker, at the end of a batch: one flush per socket, so epoll sends the batch with sendmmsg. */
+    void flush() {
+        flush(esp);
+        flush(vxlan);
+        flush(geneve);
+    }
+
+    private static void flush(Channel ch) {
+        if (ch != null && ch.isActive()) {
+            ch.flush();
+        }
+    }
+
+    /** Stops reading (the first step of a graceful stop); sends still go out. */
+    void stopReading() {
+        for (Channel ch : new Channel[] {esp, vxlan, geneve}) {
+            if (ch != null) {
+                ch.config().setAutoRead(false);
+            }
+        }
+        RawEspSocket r = raw;
+        if (r != null) {
+            r.stopReading();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Channel ch : new Channel[] {esp, vxlan, geneve}) {
+            if (ch != null) {
+                ch.close().syncUninterruptibly();
+            }
+        }
+        RawEspSocket r = raw;
+        if (r != null) {
+            r.close();
+        }
+    }
+
+    /** The local address of the ESP socket (tests bind to port 0). */
+    InetSocketAddress espAddress() {
+        Channel ch = esp;
+        return ch == null ? null : (InetSocketAddress) ch.localAddress();
+    }
+
+    private final class Reader extends ChannelInboundHandlerAdapter {
+        private final Kind kind;
+        private final int port;
+
+        Reader(Kind kind, int port) {
+            this.kind = kind;
+            this.port = port;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof DatagramPacket p)) {
+                io.netty.util.ReferenceCountUtil.release(msg);
+                return;
+            }
+            rxPackets.increment();
+            // The envelope's reference count is its content's: the pipeline now owns both.
+            switch (kind) {
+                case ESP -> pipeline.receiveEsp(p.content(), p.sender(), port);
+                case VXLAN -> pipeline.receiveOverlay(p.content(), p.sender(), port, false);
+                case GENEVE -> pipeline.receiveOverlay(p.content(), p.sender(), port, true);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // ICMP errors surface here as exceptions on a UDP socket (port unreachable): not fatal.
+            log.fine("underlay-error", "socket", kind.name().toLowerCase(java.util.Locale.ROOT),
+                    "error", String.valueOf(cause.getMessage()));
+        }
+    }
+}
