@@ -83,6 +83,30 @@ class GatewayTest {
     }
 
     @Test
+    void framesCrossTheOverlayBetweenRealUdpTenantPorts() throws Exception {
+        TwoGateways gws = new TwoGateways(dir, "udp");
+        gws.realPorts = true;
+        try (gws) {
+            gws.start();
+            TwoGateways.End blueA = gws.end("blue", 0);
+            TwoGateways.End blueB = gws.end("blue", 1);
+            TwoGateways.End greenA = gws.end("green", 0);
+            TwoGateways.End greenB = gws.end("green", 1);
+            for (int i = 0; i < 20; i++) {
+                blueA.inject(frame(MAC_2, MAC_1, "udp " + i));
+                greenA.inject(frame(MAC_2, MAC_1, "clear " + i));
+            }
+            for (int i = 0; i < 20; i++) {
+                assertArrayEquals(frame(MAC_2, MAC_1, "udp " + i), blueB.take(), "blue " + i);
+                assertArrayEquals(frame(MAC_2, MAC_1, "clear " + i), greenB.take(), "green " + i);
+            }
+            blueB.inject(frame(MAC_1, MAC_2, "back"));
+            assertArrayEquals(frame(MAC_1, MAC_2, "back"), blueA.take());
+            assertEquals(0, gws.gwB.stats().totalDrops(), () -> gws.gwB.stats().drops().toString());
+        }
+    }
+
+    @Test
     void cleartextIsTakenOnlyFromPeersAndOnlyForTenantsWithoutEsp() throws Exception {
         try (TwoGateways gws = new TwoGateways(dir, "udp").start()) {
             TwoGateways.End greenB = gws.end("green", 1);
