@@ -1,8 +1,10 @@
 package dev.overlay.gateway;
 
+import dagger.Lazy;
 import dev.overlay.config.ConfigErrors;
 import dev.overlay.config.ConfigLoader;
 import dev.overlay.config.ConfigResult;
+import dev.overlay.config.GatewayConfig;
 import dev.overlay.config.OverlayConfig;
 import dev.overlay.config.PortConfig;
 import dev.overlay.config.SaConfig;
@@ -14,18 +16,14 @@ import dev.overlay.gateway.port.PortException;
 import dev.overlay.gateway.port.Ports;
 import dev.overlay.gateway.port.TenantPort;
 import dev.overlay.steering.SpiDispatcher;
-import dev.overlay.steering.SteeringPolicy;
 import dev.overlay.steering.WorkerPool;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
+import jakarta.inject.Inject;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -35,7 +33,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * One running gateway ({@code overlay run}): start it from a validated config, reload it,
  * read its counters, stop it. Several may run in one JVM (two gateways on 127.0.0.1 and
- * 127.0.0.2 in a test); each names its threads {@code overlay-<name>-...}.
+ * 127.0.0.2 in a test); each names its threads {@code overlay-<name>-...}. Its parts are made
+ * by {@link GatewayComponent} (Dagger, see {@link GatewayModule}); this class opens, runs and
+ * closes them.
  *
  * <pre>{@code
  * try (Gateway gw = Gateway.start(config)) {      // ports first: PortException before anything runs
@@ -82,36 +82,40 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    private record PortKey(String tenant, PortConfig config) {}
-
     private final String name;
     private final Options options;
     private final EventLog log;
-    private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+    private final ByteBufAllocator alloc;
     private final EventLoopGroup group;
     private final WorkerPool pool;
     private final SpiDispatcher owners;
     private final Underlay underlay;
     private final Pipeline pipeline;
-    private final Map<PortKey, TenantPort> ports = new LinkedHashMap<>();
+    private final TenantPorts ports;
+    /** Lazy: made once every port has opened, so a port that cannot open leaves no keys to wipe. */
+    private final Lazy<Topology> firstTopology;
+    private final Lazy<SaTable> firstSas;
     private final List<AutoCloseable> retiring = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private GatewayMetrics metrics;
     private boolean closed;
 
-    private Gateway(OverlayConfig config, Options options) {
-        this.name = config.gateway().name();
+    @Inject
+    Gateway(GatewayConfig gateway, Options options, EventLog log, ByteBufAllocator alloc, EventLoopGroup group,
+            WorkerPool pool, SpiDispatcher owners, Underlay underlay, Pipeline pipeline, TenantPorts ports,
+            Lazy<Topology> firstTopology, Lazy<SaTable> firstSas) {
+        this.name = gateway.name();
         this.options = options;
-        this.log = new EventLog(name);
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("overlay-" + name + "-io"),
-                Underlay.ioHandlerFactory());
-        this.pool = WorkerPool.builder("overlay-" + name).workers(config.gateway().workers())
-                .closeTimeout(Duration.ofSeconds(3)).build();
-        this.owners = new SpiDispatcher(pool.workers());
-        SteeringPolicy policy = SteeringPolicy.of(config.gateway().steering().configName());
-        SharedDrops shared = new SharedDrops();
-        this.underlay = new Underlay(config.gateway(), group, alloc, shared, log);
-        this.pipeline = new Pipeline(pool, policy, owners, underlay, alloc, shared);
+        this.log = log;
+        this.alloc = alloc;
+        this.group = group;
+        this.pool = pool;
+        this.owners = owners;
+        this.underlay = underlay;
+        this.pipeline = pipeline;
+        this.ports = ports;
+        this.firstTopology = firstTopology;
+        this.firstSas = firstSas;
     }
 
     /** As {@link #start(OverlayConfig, Options)} with the system's ports. */
@@ -125,7 +129,7 @@ public final class Gateway implements AutoCloseable {
      * far is closed and the {@link PortException} says which and why, in one sentence.
      */
     public static Gateway start(OverlayConfig config, Options options) throws PortException {
-        Gateway gw = new Gateway(config, options);
+        Gateway gw = GatewayComponent.create(config, options).gateway();
         try {
             gw.open(config);
         } catch (PortException | RuntimeException e) {
@@ -136,18 +140,16 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void open(OverlayConfig config) throws PortException {
-        for (TenantConfig t : config.tenants().values()) {
-            for (PortConfig p : t.ports()) {
-                ports.put(new PortKey(t.name(), p), options.ports().open(t.name(), p, alloc, group));
-            }
-        }
-        Topology topology = Topology.of(config);
-        SaTable sas = SaTable.of(topology, true);
+        ports.openAll(config);
+        Topology topology = firstTopology.get();
+        SaTable sas = firstSas.get();
         assignOwners(config);
-        pipeline.view(new View(topology, sas, pool.workers(), portsByTenant(), alloc));
+        pipeline.view(new View(topology, sas, pool.workers(), ports.byTenant(), alloc));
         underlay.open(pipeline, needsCleartext(config));
         pool.start();
-        ports.values().forEach(p -> p.start(pipeline::fromPort));
+        ports.forEach((k, p) -> p.start(pipeline::fromPort));
+        // Started here rather than made by the component: the endpoint reads this gateway's
+        // stats and must come up last, after everything it reports on.
         if (config.gateway().metrics().isPresent()) {
             metrics = GatewayMetrics.start(config.gateway().metrics().get(), name, this::stats);
         }
@@ -207,41 +209,27 @@ public final class Gateway implements AutoCloseable {
             return new ReloadResult(false, List.of(), List.of(error));
         }
         List<ConfigDiff.Change> changes = ConfigDiff.of(cur.config, next);
+        // Built here, not by GatewayComponent: each is made from the running one (unchanged
+        // tenants keep their FDBs, unchanged SAs their states), which a subcomponent per config
+        // generation would only pass through to these same two calls.
         Topology topology = Topology.reloaded(next, System::nanoTime, cur.topology);
         SaTable sas = SaTable.reloaded(topology, true, System::nanoTime, cur.sas);
         // Ports of new tenants (or changed port lists) open before anything switches.
-        Map<PortKey, TenantPort> opened = new LinkedHashMap<>();
+        Map<TenantPorts.Key, TenantPort> opened;
         try {
             if (needsCleartext(next)) {
                 underlay.openCleartext();
             }
-            for (TenantConfig t : next.tenants().values()) {
-                for (PortConfig p : t.ports()) {
-                    PortKey k = new PortKey(t.name(), p);
-                    if (!ports.containsKey(k)) {
-                        opened.put(k, options.ports().open(t.name(), p, alloc, group));
-                    }
-                }
-            }
+            opened = ports.openMissing(next);
         } catch (PortException e) {
-            opened.values().forEach(TenantPort::close);
             closeAll(sas.retiredBy(cur.sas)); // the states this attempt created
             log.warning("reload-refused", "error", e.getMessage());
             return new ReloadResult(false, List.of(), List.of(e.getMessage()));
         }
-        List<TenantPort> removedPorts = new ArrayList<>();
-        ports.entrySet().removeIf(e -> {
-            TenantConfig t = next.tenants().get(e.getKey().tenant());
-            boolean gone = t == null || !t.ports().contains(e.getKey().config());
-            if (gone) {
-                removedPorts.add(e.getValue());
-            }
-            return gone;
-        });
-        ports.putAll(opened);
+        List<TenantPort> removedPorts = ports.swap(next, opened);
         // Make before break: owners for new SAs first, then the view that uses them, at once.
         assignOwners(next);
-        pipeline.view(new View(topology, sas, pool.workers(), portsByTenant(), alloc));
+        pipeline.view(new View(topology, sas, pool.workers(), ports.byTenant(), alloc));
         opened.values().forEach(p -> p.start(pipeline::fromPort));
         removedPorts.forEach(TenantPort::close);
         var gone = ConfigDiff.saKeys(cur.config);
@@ -277,11 +265,7 @@ public final class Gateway implements AutoCloseable {
         pool.close(); // every queued packet is handled (sent or delivered) before this returns
         underlay.flush();
         underlay.close();
-        List<TenantPort> all;
-        synchronized (this) {
-            all = new ArrayList<>(ports.values());
-        }
-        all.forEach(TenantPort::close);
+        ports.closeAll();
         if (metrics != null) {
             metrics.close();
         }
@@ -305,13 +289,7 @@ public final class Gateway implements AutoCloseable {
 
     /** The counters now; exact once stopped. */
     public GatewayStats stats() {
-        return StatsReader.read(pipeline, pool, underlay, snapshotPorts());
-    }
-
-    private synchronized Map<String, TenantPort> snapshotPorts() {
-        Map<String, TenantPort> m = new LinkedHashMap<>();
-        ports.forEach((k, p) -> m.put(p.name(), p));
-        return m;
+        return StatsReader.read(pipeline, pool, underlay, ports.byName());
     }
 
     private void expireFdb() {
@@ -336,12 +314,6 @@ public final class Gateway implements AutoCloseable {
 
     private static SpiDispatcher.Direction direction(SaConfig sa) {
         return sa.direction() == SaConfig.Direction.IN ? SpiDispatcher.Direction.IN : SpiDispatcher.Direction.OUT;
-    }
-
-    private Map<String, List<TenantPort>> portsByTenant() {
-        Map<String, List<TenantPort>> m = new LinkedHashMap<>();
-        ports.forEach((k, p) -> m.computeIfAbsent(k.tenant(), x -> new ArrayList<>()).add(p));
-        return m;
     }
 
     private static boolean needsCleartext(OverlayConfig config) {
