@@ -128,10 +128,26 @@ public final class CaptureReader implements AutoCloseable {
     } catch (PcapNativeException e) {
       finished = true;
       throw recordError(e);
+    } catch (IllegalArgumentException e) {
+      // Pcap4J turns the record's time into a java.sql.Timestamp, which refuses a sub-second
+      // field of a second or more (a corrupt record, found by CaptureReaderFuzzTest).
+      finished = true;
+      throw new CaptureException(name + ": corrupt at packet " + (packets + 1)
+          + " (timestamp fraction of a second out of range)", e);
     } catch (TimeoutException | NotOpenException e) {
       throw new IllegalStateException(name + ": libpcap offline read failed: " + e, e);
     }
     Timestamp ts = handle.getTimestamp();
+    long seconds = Math.floorDiv(ts.getTime(), 1000L);
+    if (seconds < 0 && seconds >= Integer.MIN_VALUE) {
+      // The pcap record's seconds are an unsigned 32-bit field (draft-ietf-opsawg-pcap section 5),
+      // which Pcap4J hands over sign-extended: 2038 and later read as before 1970 (found by
+      // CaptureReaderFuzzTest).
+      seconds += 1L << 32;
+    } else if (seconds < 0) {
+      finished = true;
+      throw new CaptureException(name + ": corrupt at packet " + (packets + 1) + " (timestamp before 1970)");
+    }
     Integer originalLength = handle.getOriginalLength();
     packets++;
     consumed += header.pcapng()
@@ -139,7 +155,7 @@ public final class CaptureReader implements AutoCloseable {
         : CaptureHeader.PCAP_RECORD_HEADER_LENGTH + bytes.length;
     progress.update(consumed);
     int wireLength = originalLength == null ? bytes.length : Math.max(originalLength, bytes.length);
-    return new CapturedPacket(bytes, Math.floorDiv(ts.getTime(), 1000L), ts.getNanos(), wireLength);
+    return new CapturedPacket(bytes, seconds, ts.getNanos(), wireLength);
   }
 
   /** The timestamp resolution the file holds: write output in it to carry timestamps exactly. */
