@@ -94,13 +94,25 @@ public final class SaTable implements AutoCloseable {
         kept.forEach((sa, k) -> {
             Kept after = next.kept.get(sa);
             if (after == null || after.in != k.in) {
-                out.add(k.in);
+                out.add(() -> wipe(k.in));
                 if (k.out != null) {
-                    out.add(k.out);
+                    out.add(() -> wipe(k.out));
                 }
             }
         });
         return out;
+    }
+
+    // A closed state wipes its transform's keys, but its SecurityAssociation record keeps its own
+    // copy; it is this table's (made by association() for this state alone), so wipe that too.
+    private static void wipe(InboundSaState state) {
+        state.close();
+        state.association().wipe();
+    }
+
+    private static void wipe(OutboundSaState state) {
+        state.close();
+        state.association().wipe();
     }
 
     private static OutboundSaState[] append(OutboundSaState[] a, OutboundSaState[] b) {
@@ -145,7 +157,7 @@ public final class SaTable implements AutoCloseable {
     /** Wipes every key. */
     @Override
     public void close() {
-        outboundStates.forEach(OutboundSaState::close);
-        inbounds.forEach(i -> i.state().close());
+        outboundStates.forEach(SaTable::wipe);
+        inbounds.forEach(i -> wipe(i.state()));
     }
 }
