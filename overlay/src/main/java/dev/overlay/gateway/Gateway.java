@@ -99,6 +99,8 @@ public final class Gateway implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private GatewayMetrics metrics;
     private boolean closed;
+    /** Set once open() finished: a start that failed says so in one sentence, with no "stopped" event. */
+    private volatile boolean started;
 
     @Inject
     Gateway(GatewayConfig gateway, Options options, EventLog log, ByteBufAllocator alloc, EventLoopGroup group,
@@ -164,6 +166,7 @@ public final class Gateway implements AutoCloseable {
                     "security", t.config().security().configName());
         }
         ports.forEach((k, p) -> log.info("port-opened", "tenant", k.tenant(), "port", p.name()));
+        started = true;
     }
 
     public String name() {
@@ -278,7 +281,9 @@ public final class Gateway implements AutoCloseable {
         if (v != null) {
             v.sas.close();
         }
-        log.info("stopped");
+        if (started) {
+            log.info("stopped");
+        }
         stopped.countDown();
     }
 
