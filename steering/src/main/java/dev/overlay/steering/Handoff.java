@@ -15,6 +15,13 @@ import java.util.function.ToIntFunction;
  * caller's thread and counted ({@link SteeringDrop#CONGESTION}, {@link SteeringDrop#SHUTDOWN}).
  * Submit never blocks and no queue grows past its capacity.
  *
+ * <p>Wake-ups: {@link #submit} wakes a parked worker at once, which costs a system call (a futex
+ * wake, and an inter-processor interrupt when the worker's core is idle) that can exceed the
+ * item's own work. A producer that receives in bursts (recvmmsg, a poll of a ring) uses a
+ * {@link Burst} instead: it queues the items and wakes each worker at most once at
+ * {@link Burst#flush()}, as Linux RPS sends one IPI per CPU per NAPI poll
+ * ({@code net_rps_action_and_irq_enable}).
+ *
  * @param <T> the work item
  */
 public final class Handoff<T> {
@@ -52,7 +59,12 @@ public final class Handoff<T> {
      * @throws IllegalArgumentException if {@code worker} is out of range (the item is not taken)
      */
     public boolean submit(int worker, T item) {
-        return offer(worker, item) >= 0;
+        return offer(worker, item, true) >= 0;
+    }
+
+    /** A new burst for one producer thread: items queued without waking, workers woken at flush. */
+    public Burst<T> burst() {
+        return new Burst<>(this, pool);
     }
 
     /** This hand-off's counters on each worker. */
@@ -66,6 +78,11 @@ public final class Handoff<T> {
 
     /** As submit; returns the item's position in the worker's queue, or -1 if it was dropped. */
     long offer(int worker, T item) {
+        return offer(worker, item, true);
+    }
+
+    /** As {@link #offer(int, Object)}, waking the worker only if {@code wake}; the caller wakes it later. */
+    long offer(int worker, T item, boolean wake) {
         if (worker < 0 || worker >= lanes.length) {
             throw new IllegalArgumentException("worker: " + worker + " (expected: 0 to " + (lanes.length - 1) + ")");
         }
@@ -79,7 +96,9 @@ public final class Handoff<T> {
             lane.drop(SteeringDrop.CONGESTION, item);
             return -1;
         }
-        lane.worker.wake();
+        if (wake) {
+            lane.worker.wake();
+        }
         if (pool.isTerminated()) {
             // We stored after close() may have made its final sweep: sweep ourselves, so the item
             // is released rather than stranded (WorkerPool.releaseLeftovers explains the pairing).

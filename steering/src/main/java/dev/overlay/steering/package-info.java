@@ -11,6 +11,7 @@
  * spread one tunnel over the receiver's workers (per-resource SAs, RFC 9611; SPI rules, RFC 4303
  * section 2.1). Work moves between threads through bounded lock-free queues
  * ({@link dev.overlay.steering.WorkerPool}, {@link dev.overlay.steering.Handoff}) that drop and
- * count rather than block or grow.
+ * count rather than block or grow; a producer that receives in bursts wakes each worker once per
+ * burst ({@link dev.overlay.steering.Burst}, as RPS sends one IPI per CPU per NAPI poll).
  */
 package dev.overlay.steering;

@@ -15,6 +15,16 @@ final class Threads {
                 .toList();
     }
 
+    /** The state of the live thread with this exact name, or TERMINATED if there is none. */
+    static Thread.State state(String name) {
+        return thread(name) == null ? Thread.State.TERMINATED : thread(name).getState();
+    }
+
+    static Thread thread(String name) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().equals(name)).findFirst().orElse(null);
+    }
+
     static void assertNoneAlive(String poolName) {
         assertEquals(List.of(), alive(poolName + "-worker-"), "worker threads alive after close()");
     }

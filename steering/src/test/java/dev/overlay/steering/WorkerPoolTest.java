@@ -217,8 +217,42 @@ class WorkerPoolTest {
         }
     }
 
+    /**
+     * The spin window is bounded: after a burst an idle pool's workers park (WAITING, not
+     * RUNNABLE) and then take no CPU time, so an idle gateway does not burn a core.
+     */
+    @Test
+    void anIdlePoolParksAfterItsSpinWindowAndBurnsNoCpu() throws Exception {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        CountDownLatch got = new CountDownLatch(2);
+        try (WorkerPool pool = WorkerPool.builder("idle").workers(2)
+                .spinBeforePark(WorkerPool.DEFAULT_SPIN_BEFORE_PARK).build()) {
+            Handoff<Integer> h = pool.handoff("one", (item, w) -> got.countDown(), item -> {});
+            pool.start();
+            h.submit(0, 1);
+            h.submit(1, 2);
+            assertTrue(got.await(5, TimeUnit.SECONDS));
+            Thread.sleep(100); // 2000 spin windows
+            BurstTest.awaitParked("idle-worker-0", "idle-worker-1"); // at once unless the machine is starved
+            long[] cpu = new long[2];
+            for (int i = 0; i < 2; i++) {
+                cpu[i] = mx.getThreadCpuTime(Threads.thread("idle-worker-" + i).threadId());
+            }
+            Thread.sleep(200);
+            for (int i = 0; i < 2; i++) {
+                Thread t = Threads.thread("idle-worker-" + i);
+                assertEquals(Thread.State.WAITING, t.getState());
+                long used = mx.getThreadCpuTime(t.threadId()) - cpu[i];
+                assertTrue(used < TimeUnit.MILLISECONDS.toNanos(5), "idle worker " + i + " used " + used + " ns of CPU in 200 ms");
+            }
+        }
+    }
+
     @Test
     void misuseIsRefusedWithTheValueAndTheExpectation() {
+        IllegalArgumentException spin = assertThrows(IllegalArgumentException.class,
+                () -> WorkerPool.builder("x").spinBeforePark(Duration.ofMillis(11)));
+        assertEquals("spinBeforePark: PT0.011S (expected: 0 to PT0.01S)", spin.getMessage());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> WorkerPool.builder("x").workers(0));
         assertEquals("workers: 0 (expected: 1 to 1024)", e.getMessage());
