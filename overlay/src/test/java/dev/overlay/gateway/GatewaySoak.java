@@ -34,7 +34,7 @@ import java.util.logging.Logger;
  * {@link GatewaySoakTest} runs it briefly in every build so it cannot rot.
  */
 final class GatewaySoak {
-    record Sample(long seconds, long rssKib, int threads, Map<String, Long> lost, boolean amber) {}
+    record Sample(long seconds, long rssKib, int threads, Map<String, Long> lost, boolean amber, String drops) {}
 
     record Result(List<Sample> samples, long rssAtWarmupKib, long rssMaxAfterWarmupKib, int threadsAtWarmup,
                   int threadsMaxAfterWarmup, Map<String, Long> sent, Map<String, Long> lost, long leaks, int reloads,
@@ -209,12 +209,30 @@ final class GatewaySoak {
         });
         int threads = (int) Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().startsWith("overlay-gw-a") || t.getName().startsWith("overlay-gw-b")).count();
-        return new Sample(seconds, rssKib(), threads, lost, amber);
+        // Where a loss happened, if one did: each gateway's drops by reason and its ports' own drops.
+        StringBuilder drops = new StringBuilder();
+        for (Gateway gw : List.of(lab.gwA, lab.gwB)) {
+            GatewayStats st = gw.stats();
+            long portDrops = st.ports().values().stream().mapToLong(p -> p.txDropped() + p.rxErrors()).sum();
+            drops.append(' ').append(gw.name()).append('=').append(GatewayLab.drops(st))
+                    .append(portDrops == 0 ? "" : " port-drops=" + portDrops);
+        }
+        drops.append(" load=").append(loadAverage());
+        return new Sample(seconds, rssKib(), threads, lost, amber, drops.toString().strip());
     }
 
     private static String describe(Sample s) {
-        return String.format("soak: t=%4d s rss=%7d KiB gateway-threads=%d amber=%s lost=%s", s.seconds(), s.rssKib(),
-                s.threads(), s.amber() ? "on" : "off", s.lost());
+        return String.format("soak: t=%4d s rss=%7d KiB gateway-threads=%d amber=%s lost=%s drops: %s", s.seconds(),
+                s.rssKib(), s.threads(), s.amber() ? "on" : "off", s.lost(), s.drops());
+    }
+
+    /** The host's one-minute load average: the context of any congestion drop on a shared machine. */
+    static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
+        }
     }
 
     static long rssKib() {
