@@ -1,4 +1,4 @@
-package dev.overlay.pcap;
+package dev.overlay.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,14 +13,15 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class DemoCommandTest {
+/** {@code demo --offline}: the captures through both gateways' datapath stages, no gateway running. */
+class OfflineDemoTest {
     static final Path ROOT = Path.of(System.getProperty("overlay.root", ".."));
 
     @Test
     void everyFrameArrivesIntactAtItsOwnTenantAndTheWireHoldsOnlyEsp(@TempDir Path dir) throws Exception {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int status = Main.run(new String[] {"demo", "--root", ROOT.toString(), "--out-dir", dir.toString()},
+        int status = Main.run(new String[] {"demo", "--offline", "--root", ROOT.toString(), "--out-dir", dir.toString()},
                 new PrintWriter(out), new PrintWriter(err));
         assertEquals(0, status, err.toString());
         String table = out.toString();

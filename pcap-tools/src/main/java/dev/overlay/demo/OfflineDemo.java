@@ -1,4 +1,4 @@
-package dev.overlay.pcap;
+package dev.overlay.demo;
 
 import dev.overlay.cli.Configs;
 import dev.overlay.cli.UserException;
@@ -11,9 +11,7 @@ import dev.overlay.datapath.Tenant;
 import dev.overlay.datapath.Topology;
 import dev.overlay.datapath.TxPath;
 import dev.overlay.pcap.capture.CaptureException;
-import dev.overlay.pcap.capture.CaptureReader;
 import dev.overlay.pcap.capture.CaptureWriter;
-import dev.overlay.pcap.capture.CapturedPacket;
 import dev.overlay.pcap.capture.TimestampPrecision;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -28,32 +26,26 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
- * {@code overlay demo}, offline form: the two tenants of {@code test-pcaps/} (blue and red, with
+ * {@code overlay demo --offline}: the two tenants of {@code test-pcaps/} (blue and red, with
  * the same inner IP addresses) go from gateway gw-a to gateway gw-b through the datapath of each,
  * ESP-in-UDP with AES-GCM-256 ({@code configs/two-tenants-gw-*.yaml}): gw-a encodes every frame,
  * the wire packets of both tenants are interleaved as they would be on one underlay, gw-b decodes
  * them. Every frame must come out intact at its own tenant and nowhere else; the table says what
  * went where. The wire capture is kept so it can be opened in Wireshark.
  */
-@Command(name = "demo", description = "Two tenants with overlapping addresses through two gateways, ESP-protected; prints what went where.")
-final class DemoCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+final class OfflineDemo {
+    private final Path repo;
+    private final Path outDir;
+    private final PrintWriter out;
 
-    @Option(names = "--root", paramLabel = "DIR", hidden = true,
-            description = "The repository (default: the overlay.root property bin/overlay sets, else the current directory).")
-    Path root;
-
-    @Option(names = "--out-dir", paramLabel = "DIR",
-            description = "Where to keep the wire capture (default: a new temporary directory).")
-    Path outDir;
+    /** @param outDir where to keep the wire capture, or null for a new temporary directory */
+    OfflineDemo(Path repo, Path outDir, PrintWriter out) {
+        this.repo = repo;
+        this.outDir = outDir;
+        this.out = out;
+    }
 
     /** What one tenant sent and what arrived where. */
     static final class Tally {
@@ -68,9 +60,7 @@ final class DemoCommand implements Callable<Integer> {
         String spi = "-";
     }
 
-    @Override
-    public Integer call() throws IOException {
-        Path repo = root != null ? root : Path.of(System.getProperty("overlay.root", "."));
+    int run() throws IOException {
         Path configA = repo.resolve("configs/two-tenants-gw-a.yaml");
         Path configB = repo.resolve("configs/two-tenants-gw-b.yaml");
         Topology gwA = Topology.of(Configs.loadOrFail(configA));
@@ -78,9 +68,9 @@ final class DemoCommand implements Callable<Integer> {
         Map<String, Tally> tallies = new LinkedHashMap<>();
         for (String tenant : List.of("blue", "red")) {
             Tally tally = new Tally();
-            for (CapturedPacket p : readAll(repo.resolve("test-pcaps/tenant-" + tenant + ".pcap"))) {
-                tally.sent.add(p.bytes());
-                tally.sentBytes += p.bytes().length;
+            for (byte[] frame : TenantFrames.read(repo.resolve("test-pcaps/tenant-" + tenant + ".pcap"))) {
+                tally.sent.add(frame);
+                tally.sentBytes += frame.length;
             }
             tallies.put(tenant, tally);
         }
@@ -137,7 +127,6 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private int report(Map<String, Tally> tallies, DropCounts txDrops, DropCounts rxDrops, Path kept) {
-        PrintWriter out = spec.commandLine().getOut();
         out.println("overlay demo (offline): gw-a 127.0.0.1 -> gw-b 127.0.0.2, ESP in UDP 4500, AES-GCM-256");
         out.println("tenants blue (VXLAN, VNI 1001) and red (Geneve, VNI 1002) both use 10.0.0.1 <-> 10.0.0.2");
         out.println();
@@ -164,7 +153,7 @@ final class DemoCommand implements Callable<Integer> {
     private Path keep(List<byte[]> wire) throws IOException {
         Path dir = outDir != null ? Files.createDirectories(outDir) : Files.createTempDirectory("overlay-demo-");
         Path file = dir.resolve("wire.pcap");
-        try (CaptureWriter writer = Captures.create(file, TimestampPrecision.MICRO)) {
+        try (CaptureWriter writer = CaptureWriter.create(file, TimestampPrecision.MICRO)) {
             long second = 1_767_225_600L; // 2026-01-01T00:00:00Z, as the tenant captures
             for (int i = 0; i < wire.size(); i++) {
                 writer.write(wire.get(i), second, i * 1000);
@@ -173,18 +162,5 @@ final class DemoCommand implements Callable<Integer> {
             throw new UserException(UserException.UNREADABLE_INPUT, e.getMessage(), e);
         }
         return file;
-    }
-
-    private static List<CapturedPacket> readAll(Path file) {
-        List<CapturedPacket> packets = new ArrayList<>();
-        try (CaptureReader reader = Captures.open(file, "demo")) {
-            CapturedPacket p;
-            while ((p = reader.next()) != null) {
-                packets.add(p);
-            }
-        } catch (CaptureException e) {
-            throw new UserException(UserException.UNREADABLE_INPUT, e.getMessage(), e);
-        }
-        return packets;
     }
 }

@@ -1,8 +1,8 @@
-package dev.overlay.pcap;
+package dev.overlay.demo;
 
 import dev.overlay.cli.CommandProvider;
 
-/** Adds {@code demo} to the {@code overlay} command line; it replays the captures of test-pcaps/. */
+/** Adds {@code demo} to the {@code overlay} command line. */
 public final class DemoCommandProvider implements CommandProvider {
     @Override
     public Object command() {
