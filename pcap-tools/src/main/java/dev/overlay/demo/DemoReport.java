@@ -116,7 +116,8 @@ final class DemoReport {
         return "#".repeat((int) Math.round(share / 5));
     }
 
-    private static String drops(GatewayStats s) {
+    /** {@code none}, or {@code stage/reason=count, ...} for the non-zero counts. */
+    static String drops(GatewayStats s) {
         if (s.totalDrops() == 0) {
             return "none";
         }
