@@ -9,6 +9,7 @@ import dev.overlay.datapath.Peer;
 import dev.overlay.datapath.Tenant;
 import dev.overlay.esp.OutboundSaState;
 import dev.overlay.gateway.port.TenantPort;
+import dev.overlay.steering.Burst;
 import dev.overlay.steering.Dispatcher;
 import dev.overlay.steering.Handoff;
 import dev.overlay.steering.RfsSteering;
@@ -126,8 +127,21 @@ final class Pipeline {
 
     // ---- event loop: the underlay's receive side ------------------------------------------
 
-    /** An ESP packet (the datagram payload, or the protocol-50 payload); takes ownership. */
+    /** A burst for one receiving thread: its owners are woken once per read, at {@link Burst#flush()}. */
+    Burst<Job> rxBurst() {
+        return rx.burst();
+    }
+
+    /** As {@link #receiveEsp(ByteBuf, InetSocketAddress, int, Burst)}, waking the owner at once. */
     void receiveEsp(ByteBuf pkt, InetSocketAddress sender, int localPort) {
+        receiveEsp(pkt, sender, localPort, null);
+    }
+
+    /**
+     * An ESP packet (the datagram payload, or the protocol-50 payload); takes ownership. With a
+     * {@code burst} the owner is woken when the caller flushes it, after the whole read.
+     */
+    void receiveEsp(ByteBuf pkt, InetSocketAddress sender, int localPort, Burst<Job> burst) {
         View v = view;
         int at = pkt.readerIndex();
         int n = pkt.readableBytes();
@@ -149,11 +163,11 @@ final class Pipeline {
         } else {
             worker = rxDispatcher.workerFor(pkt.getInt(at));
         }
-        rx.submit(worker, Job.of(Job.Kind.RX_ESP, pkt, v));
+        submitRx(burst, worker, Job.of(Job.Kind.RX_ESP, pkt, v));
     }
 
-    /** A cleartext VXLAN or Geneve datagram's payload; takes ownership. */
-    void receiveOverlay(ByteBuf payload, InetSocketAddress sender, int localPort, boolean geneve) {
+    /** A cleartext VXLAN or Geneve datagram's payload; takes ownership. As receiveEsp for {@code burst}. */
+    void receiveOverlay(ByteBuf payload, InetSocketAddress sender, int localPort, boolean geneve, Burst<Job> burst) {
         View v = view;
         if (stopping || v == null) {
             payload.release();
@@ -168,7 +182,15 @@ final class Pipeline {
         }
         Job job = Job.of(geneve ? Job.Kind.RX_GENEVE : Job.Kind.RX_VXLAN, payload, v);
         job.peer = peer;
-        rx.submit(SteeringHash.pick(tupleHash(sender, localPort), workers), job);
+        submitRx(burst, SteeringHash.pick(tupleHash(sender, localPort), workers), job);
+    }
+
+    private void submitRx(Burst<Job> burst, int worker, Job job) {
+        if (burst != null) {
+            burst.submit(worker, job);
+        } else {
+            rx.submit(worker, job);
+        }
     }
 
     /** Inet4Address's hashCode is its address, Inet6Address's a hash of it: no copy of the bytes. */

@@ -2,6 +2,7 @@ package dev.overlay.gateway;
 
 import dev.overlay.config.GatewayConfig;
 import dev.overlay.gateway.port.PortException;
+import dev.overlay.steering.Burst;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -30,8 +31,9 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code security: none} needs them. Netty's epoll transport where it loads (recvmmsg through
  * {@code MAX_DATAGRAM_PAYLOAD_SIZE}, sendmmsg when a batch is flushed), NIO otherwise.
  *
- * <p>Receive runs on the event loop and hands each datagram to the {@link Pipeline}; send runs
- * on the workers: each write is queued to the channel and the worker flushes once per batch.
+ * <p>Receive runs on the event loop and hands each datagram to the {@link Pipeline}, waking each
+ * owner worker once per read (the recvmmsg batch) rather than once per datagram; send runs on
+ * the workers: each write is queued to the channel and the worker flushes once per batch.
  */
 final class Underlay implements AutoCloseable {
     /** Largest datagram read; bigger ones are truncated and fail their ICV. Jumbo frames fit. */
@@ -207,10 +209,13 @@ final class Underlay implements AutoCloseable {
     private final class Reader extends ChannelInboundHandlerAdapter {
         private final Kind kind;
         private final int port;
+        /** This channel's: a channel reads on one event loop thread only. */
+        private final Burst<Job> burst;
 
         Reader(Kind kind, int port) {
             this.kind = kind;
             this.port = port;
+            this.burst = pipeline.rxBurst();
         }
 
         @Override
@@ -222,14 +227,21 @@ final class Underlay implements AutoCloseable {
             rxPackets.increment();
             // The envelope's reference count is its content's: the pipeline now owns both.
             switch (kind) {
-                case ESP -> pipeline.receiveEsp(p.content(), p.sender(), port);
-                case VXLAN -> pipeline.receiveOverlay(p.content(), p.sender(), port, false);
-                case GENEVE -> pipeline.receiveOverlay(p.content(), p.sender(), port, true);
+                case ESP -> pipeline.receiveEsp(p.content(), p.sender(), port, burst);
+                case VXLAN -> pipeline.receiveOverlay(p.content(), p.sender(), port, false, burst);
+                case GENEVE -> pipeline.receiveOverlay(p.content(), p.sender(), port, true, burst);
             }
+        }
+
+        /** The end of one read: wake the owners of what it brought, once each. */
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            burst.flush();
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            burst.flush(); // a read that failed half-way still handed some datagrams on
             // ICMP errors surface here as exceptions on a UDP socket (port unreachable): not fatal.
             log.fine("underlay-error", "socket", kind.name().toLowerCase(java.util.Locale.ROOT),
                     "error", String.valueOf(cause.getMessage()));
