@@ -3,8 +3,8 @@ package dev.overlay.gateway.port;
 import dev.overlay.datapath.Buffers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.net.NetworkInterface;
-import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
@@ -56,12 +56,11 @@ final class PcapPort implements TenantPort {
     static PcapPort open(String interfaceName, ByteBufAllocator alloc) throws PortException {
         String prefix = "pcap " + interfaceName + ": ";
         Libpcap.prepare((message, cause) -> new PortException(prefix + message, cause));
-        try {
-            if (NetworkInterface.getByName(interfaceName) == null) {
-                throw new PortException(prefix + "no such interface");
-            }
-        } catch (SocketException e) {
-            throw new PortException(prefix + "cannot list interfaces: " + e.getMessage(), e);
+        // /sys/class/net lists every interface of this network namespace, with or without an
+        // address; NetworkInterface.getByName misses one that has no address at all (a veth
+        // with IPv6 off), which is a perfectly good tenant port.
+        if (interfaceName.contains("/") || !Files.exists(Path.of("/sys/class/net", interfaceName))) {
+            throw new PortException(prefix + "no such interface");
         }
         try {
             PcapHandle handle = new PcapHandle.Builder(interfaceName)

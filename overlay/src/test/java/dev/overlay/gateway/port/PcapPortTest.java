@@ -118,6 +118,23 @@ class PcapPortTest {
     }
 
     @Test
+    void interfaceWithoutAnyAddressOpens() throws Exception {
+        requireRoot();
+        String local = uniqueName("ovq");
+        sh("ip", "link", "add", local, "type", "veth", "peer", "name", local + "p");
+        try {
+            // No IPv4 and IPv6 off: no address at all, which java.net.NetworkInterface cannot see.
+            sh("sysctl", "-qw", "net.ipv6.conf." + local + ".disable_ipv6=1");
+            sh("ip", "link", "set", local, "up");
+            try (TenantPort port = Ports.open(new PortConfig.PcapPort(local), ALLOC)) {
+                assertEquals("pcap:" + local, port.name());
+            }
+        } finally {
+            run("ip", "link", "del", "dev", local);
+        }
+    }
+
+    @Test
     void missingInterfaceIsOneSentence() {
         PortException e = assertThrows(PortException.class, () -> Ports.open(new PortConfig.PcapPort("ovnosuch0"), ALLOC));
         assertEquals("pcap ovnosuch0: no such interface", e.getMessage());
