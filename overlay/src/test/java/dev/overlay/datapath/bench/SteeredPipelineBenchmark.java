@@ -6,6 +6,7 @@ import dev.overlay.datapath.OverlayDecap;
 import dev.overlay.datapath.SaTable;
 import dev.overlay.datapath.Topology;
 import dev.overlay.esp.EspDecrypt;
+import dev.overlay.steering.Burst;
 import dev.overlay.steering.Handoff;
 import dev.overlay.steering.SpiDispatcher;
 import dev.overlay.steering.WorkerPool;
@@ -14,6 +15,7 @@ import dev.overlay.vtep.OuterHeaders;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -51,6 +53,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * its own SAs' packets inline after each batch, so only {@code workers - 1} pool threads exist
  * ({@code workers=1}: run to completion on one thread, no hand-off at all).
  *
+ * <p>{@code wake=burst} hands the burst on through a {@link Burst} (each owner woken at most once
+ * per burst, at flush); {@code wake=item} through {@link Handoff#submit}, which wakes a parked
+ * owner on the item that finds it parked. {@code spinMicros} is the pool's spin window before a
+ * worker parks. Teardown prints the wake-ups per packet and the CPU time the pipeline's threads
+ * (the benchmark thread and the pool's) spent per packet over the whole trial: unlike packets per
+ * second, that figure barely moves when other processes share the cores.
+ *
  * <p>Closed loop with a bounded window: each operation receives a burst of {@link #BATCH} packets,
  * hands them on, then waits (yielding: threads may outnumber cores) until no more than
  * {@link #WINDOW} are still queued, so the workers never starve between bursts and no queue
@@ -79,6 +88,12 @@ public class SteeredPipelineBenchmark {
     @Param({"handoff", "shared"})
     public String mode;
 
+    @Param({"burst", "item"})
+    public String wake;
+
+    @Param({"50"})
+    public int spinMicros;
+
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private final OuterHeaders outer = new OuterHeaders();
     private final ByteBuf[] burst = new ByteBuf[BATCH];
@@ -91,6 +106,8 @@ public class SteeredPipelineBenchmark {
     private SpiDispatcher dispatcher;
     private WorkerPool pool;
     private Handoff<ByteBuf> decrypt;
+    private Burst<ByteBuf> handOn;
+    private boolean burstWake;
     private Lane[] lanes;
     private AtomicLongArray handled;
     /** The owner index the benchmark thread plays in shared mode; -1 in handoff mode. */
@@ -99,6 +116,8 @@ public class SteeredPipelineBenchmark {
     private long received;
     private long accepted;
     private long refused;
+    /** CPU time of the benchmark thread at setup (the trial's setup and teardown run on it). */
+    private long setupCpu;
 
     /** The per-owner state of esp-decrypt and decap: touched only by the lane's thread. */
     private static final class Lane {
@@ -144,17 +163,25 @@ public class SteeredPipelineBenchmark {
             lanes[i] = new Lane(topology, sas);
         }
         handled = new AtomicLongArray(workers * STRIDE);
+        burstWake = switch (wake) {
+            case "burst" -> true;
+            case "item" -> false;
+            default -> throw new IllegalArgumentException("wake: " + wake + " (expected: burst or item)");
+        };
         inline = shared ? workers - 1 : -1;
         int threads = shared ? workers - 1 : workers;
         if (threads > 0) {
-            pool = WorkerPool.builder("bench-rx").workers(threads).queueCapacity(1024).build();
+            pool = WorkerPool.builder("bench-rx").workers(threads).queueCapacity(1024)
+                    .spinBeforePark(Duration.ofNanos(spinMicros * 1_000L)).build();
             decrypt = pool.handoff("esp-decrypt", (buf, w) -> {
                 int i = w.index();
                 lanes[i].handle(buf);
                 handled.setRelease(i * STRIDE, handled.getPlain(i * STRIDE) + 1);
             }, ByteBuf::release, ByteBuf::readableBytes);
+            handOn = decrypt.burst();
             pool.start();
         }
+        setupCpu = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     }
 
     /**
@@ -180,11 +207,14 @@ public class SteeredPipelineBenchmark {
             burst[k] = null;
             if (owners[k] == inline) {
                 mine[own++] = buf;
-            } else if (decrypt.submit(owners[k], buf)) {
+            } else if (burstWake ? handOn.submit(owners[k], buf) : decrypt.submit(owners[k], buf)) {
                 accepted++;
             } else {
                 refused++;
             }
+        }
+        if (burstWake && handOn != null) {
+            handOn.flush();
         }
         Lane lane = own > 0 ? lanes[inline] : null;
         for (int i = 0; i < own; i++) {
@@ -215,11 +245,24 @@ public class SteeredPipelineBenchmark {
         return sum;
     }
 
+    /** CPU time since setup of this thread [0] and of the pool's threads [1] (started at setup's end). */
+    private long[] pipelineCpuNanos() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long[] cpu = {mx.getCurrentThreadCpuTime() - setupCpu, 0};
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("bench-rx-worker-")) {
+                cpu[1] += Math.max(0, mx.getThreadCpuTime(t.threadId()));
+            }
+        }
+        return cpu;
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() {
         while (handledByPool() < accepted) {
             Thread.yield();
         }
+        long[] cpu = pipelineCpuNanos();
         if (pool != null) {
             pool.close();
         }
@@ -235,12 +278,20 @@ public class SteeredPipelineBenchmark {
                 share.append(" (dropped ").append(lane.drops).append(')');
             }
         }
+        long wakeUps = 0;
         if (pool != null) {
             for (WorkerStats s : pool.stats()) {
                 dropped += s.dropped();
             }
+            for (int i = 0; i < pool.workers(); i++) {
+                wakeUps += pool.worker(i).wakeUps();
+            }
         }
-        System.out.printf("%n[%s, %d workers] delivered%s; refused by hand-off %d%n", mode, workers, share, refused);
+        System.out.printf("%n[%s, %d workers, wake=%s, spin=%d us] delivered%s; refused by hand-off %d;"
+                        + " wake-ups %d (%.4f per handed-on packet); CPU per packet: benchmark thread %.0f ns,"
+                        + " pool threads %.0f ns%n",
+                mode, workers, wake, spinMicros, share, refused, wakeUps, (double) wakeUps / Math.max(1, accepted),
+                (double) cpu[0] / Math.max(1, received), (double) cpu[1] / Math.max(1, received));
         sas.close();
         for (ByteBuf b : ring) {
             b.release();

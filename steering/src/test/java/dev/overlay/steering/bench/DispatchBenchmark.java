@@ -1,5 +1,6 @@
 package dev.overlay.steering.bench;
 
+import dev.overlay.steering.Burst;
 import dev.overlay.steering.Dispatcher;
 import dev.overlay.steering.Handoff;
 import dev.overlay.steering.SpiDispatcher;
@@ -33,7 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>{@code dispatch} is open loop: the producer runs flat out, so once the worker falls behind
  * most items take the drop path (teardown prints the share). {@code dispatchBurstUntilHandled}
- * is closed loop and never drops. {@code dispatchOnly} is the hash and lookup alone; {@code arrayBlockingQueue} is the same
+ * is closed loop and never drops; {@code dispatchBurstFlushedUntilHandled} is the same through a
+ * {@link Burst} (each worker woken at most once per burst). {@code dispatchOnly} is the hash and lookup alone; {@code arrayBlockingQueue} is the same
  * hand-off through the JDK's locked queue with a blocking consumer, the alternative the MPSC
  * queue has to beat. At teardown each run prints how many items were handled and how many were
  * dropped as congestion, since a full queue's drop path costs differently from an enqueue.
@@ -58,6 +60,7 @@ public class DispatchBenchmark {
 
     private WorkerPool pool;
     private Handoff<Object> handoff;
+    private Burst<Object> burst;
     private Dispatcher dispatcher;
     private final int[] keys = new int[KEYS];
     private final Object[] items = new Object[KEYS];
@@ -100,6 +103,7 @@ public class DispatchBenchmark {
             sink.consumed += ((long[]) item)[0];
             sink.handled.lazySet(sink.handled.get() + 1);
         }, item -> {});
+        burst = handoff.burst();
         pool.start();
 
         abq = new ArrayBlockingQueue[workers];
@@ -129,8 +133,12 @@ public class DispatchBenchmark {
             handled += s.packets();
             dropped += s.dropped();
         }
-        System.out.printf("%n[%s, %d workers] handled %d, dropped %d (%.1f%%)%n",
-                policy, workers, handled, dropped, 100.0 * dropped / Math.max(1, handled + dropped));
+        long wakeUps = 0;
+        for (int i = 0; i < workers; i++) {
+            wakeUps += pool.worker(i).wakeUps();
+        }
+        System.out.printf("%n[%s, %d workers] handled %d, dropped %d (%.1f%%), wake-ups %d%n",
+                policy, workers, handled, dropped, 100.0 * dropped / Math.max(1, handled + dropped), wakeUps);
         for (Thread t : abqConsumers) {
             t.interrupt();
             t.join();
@@ -170,6 +178,24 @@ public class DispatchBenchmark {
                 accepted++;
             }
         }
+        return awaitHandled();
+    }
+
+    /** As dispatchBurstUntilHandled, through a Burst: one wake-up per worker per burst at most. */
+    @Benchmark
+    @OperationsPerInvocation(BURST)
+    public long dispatchBurstFlushedUntilHandled() {
+        for (int k = 0; k < BURST; k++) {
+            int i = next++ & (KEYS - 1);
+            if (burst.submit(worker(i), items[i])) {
+                accepted++;
+            }
+        }
+        burst.flush();
+        return awaitHandled();
+    }
+
+    private long awaitHandled() {
         long handled;
         do {
             handled = 0;
