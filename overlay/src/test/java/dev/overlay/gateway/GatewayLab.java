@@ -140,6 +140,17 @@ final class GatewayLab implements AutoCloseable {
         });
     }
 
+    /** Every UDP port number of this lab: underlay ports, tenant ports and their far ends. */
+    java.util.Set<Integer> allPorts() {
+        java.util.Set<Integer> all = new java.util.TreeSet<>(List.of(esp, vxlan, geneve));
+        portNumbers.values().forEach(p -> {
+            for (int n : p) {
+                all.add(n);
+            }
+        });
+        return all;
+    }
+
     /** Every far end made so far. */
     Iterable<FarEnd> ends() {
         return ends.values();

@@ -158,6 +158,9 @@ final class GatewaySoak {
                     Thread.sleep(20);
                 }
                 sent.put(e.getKey(), n);
+                if (print) {
+                    System.out.println("soak: " + far + " sent " + n);
+                }
                 lost.put(e.getKey(), far.lost.get() + (n - far.next.get()) + far.reordered.get() + far.foreign.get());
             }
             samples.add(sample((System.nanoTime() - start) / 1_000_000_000L, lab, streams, false));
@@ -217,7 +220,13 @@ final class GatewaySoak {
             drops.append(' ').append(gw.name()).append('=').append(GatewayLab.drops(st))
                     .append(portDrops == 0 ? "" : " port-drops=" + portDrops);
         }
-        drops.append(" load=").append(loadAverage());
+        // Loss the gateways cannot count: datagrams the kernel dropped because a socket's receive
+        // buffer was full (the underlay's, a tenant port's, or a far end's, all in /proc/net/udp).
+        long kernel = 0;
+        for (int port : lab.allPorts()) {
+            kernel += Math.max(0, GatewayLab.kernelDrops(port));
+        }
+        drops.append(" kernel-socket-drops=").append(kernel).append(" load=").append(loadAverage());
         return new Sample(seconds, rssKib(), threads, lost, amber, drops.toString().strip());
     }
 
