@@ -103,6 +103,16 @@ public enum EspAlgorithm {
         return kind != Kind.CIPHER;
     }
 
+    /**
+     * True when the explicit IV is the sequence number (the counter modes: GCM, CCM,
+     * ChaCha20-Poly1305, GMAC; RFC 4106 3.1, RFC 4309 3.1, RFC 7634 2, RFC 4543 3.1): sending
+     * one sequence number twice under one key reuses a nonce, which for GCM discloses the
+     * XOR of two plaintexts and the GHASH key (forgery).
+     */
+    public boolean sequenceIsNonce() {
+        return combined();
+    }
+
     /** True when an {@code integrity} algorithm must be given (CBC: RFC 4303 section 3.2 forbids encryption alone here). */
     public boolean requiresIntegrity() {
         return this == AES_CBC_128 || this == AES_CBC_256;

@@ -14,6 +14,7 @@ public enum EspDrop {
     BAD_LENGTH("bad-length", "ciphertext not a multiple of the cipher block size (RFC 4303 2.4)"),
     DUMMY("dummy", "dummy packet, next header 59, discarded (RFC 4303 2.6)"),
     SEQUENCE_EXHAUSTED("sequence-exhausted", "outbound sequence number space used up; the SA must be replaced (RFC 4303 3.3.3)"),
+    SEQUENCE_RESERVE("sequence-reserve", "outbound sequence numbers past the persisted reservation (state-dir) not yet extended; dropped rather than risk reuse after a restart"),
     LIFETIME_EXPIRED("lifetime", "SA past its hard packet, byte or time lifetime"),
     SA_CLOSED("sa-closed", "SA removed and its keys wiped"),
     TENANT_MISMATCH("tenant-mismatch", "VNI of the decrypted packet not among the SA's tenants");

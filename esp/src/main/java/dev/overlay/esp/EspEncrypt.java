@@ -7,7 +7,9 @@ import io.netty.buffer.ByteBuf;
  * esp-encrypt: protects one payload in place (RFC 4303 3.3).
  *
  * <ol>
- *   <li>Refuse a closed, expired or exhausted SA (RFC 4303 3.3.3: never wrap; rekey instead).</li>
+ *   <li>Refuse a closed, expired or exhausted SA (RFC 4303 3.3.3: never wrap; rekey instead),
+ *       and a sequence number beyond the SA's persisted reservation, if it has one (a restart
+ *       must never send a sequence number, the counter modes' nonce, twice under one key).</li>
  *   <li>Append padding 1, 2, 3, ... to the cipher's alignment, pad length, next header (2.4, 2.5).</li>
  *   <li>Assign the next sequence number; prepend SPI and its low 32 bits into the headroom.</li>
  *   <li>The transform writes the IV, encrypts and appends the ICV (3.3.2).</li>
@@ -44,6 +46,8 @@ public final class EspEncrypt {
         EspDrop drop = sa.closed ? EspDrop.SA_CLOSED
                 : sa.lifetime.expired(counters.packets(), counters.bytes()) ? EspDrop.LIFETIME_EXPIRED
                 : sa.exhausted() ? EspDrop.SEQUENCE_EXHAUSTED
+                // One plain compare per packet; the reservation (a volatile) is read past checkAfter only.
+                : Long.compareUnsigned(sa.sequence + 1, sa.checkAfter) > 0 ? sa.checkReservation(sa.sequence + 1)
                 : null;
         if (drop != null) {
             counters.drop(drop);

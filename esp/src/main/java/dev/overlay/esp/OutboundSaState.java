@@ -21,6 +21,19 @@ public final class OutboundSaState implements AutoCloseable {
     /** The sequence number of the last packet sealed (the config's initial-sequence at first). */
     long sequence;
     boolean closed;
+    /** Reserve-ahead, set by {@link #reserve}; null: the sequence space alone limits this SA. */
+    private SequenceReserve reserve;
+    /** Sequence numbers per extension of the reservation. */
+    private long step;
+    /** The highest sequence number persisted as reserved (unsigned); written by the store's thread. */
+    private volatile long granted = -1L;
+    /**
+     * Owner-only: {@link EspEncrypt#seal} takes the slow path ({@link #checkReservation}) once the
+     * next sequence number passes this (unsigned), so the hot path reads no volatile field.
+     */
+    long checkAfter = -1L;
+    /** Owner-only: the grant for which an extension was last requested. */
+    private long requestedFor;
 
     public OutboundSaState(SecurityAssociation sa) {
         this(sa, System::nanoTime, null);
@@ -45,6 +58,71 @@ public final class OutboundSaState implements AutoCloseable {
         } finally {
             SaDatabase.wipe(key, integrityKey);
         }
+    }
+
+    /**
+     * Puts this SA under a persisted reservation: sending resumes after {@code floor} (what an
+     * earlier run may have used; never below the configured initial sequence), and never goes
+     * past {@code granted} until {@link #grant} raises it. Call before the state is handed to
+     * its owner worker (publication, e.g. through a volatile view, orders these writes).
+     *
+     * @param step how many numbers one extension adds; {@link SequenceReserve#request} is asked
+     *     when less than half a step remains
+     */
+    public void reserve(SequenceReserve reserve, long step, long floor, long granted) {
+        if (step < 2) {
+            throw new IllegalArgumentException("step: " + step + " (expected: >= 2)");
+        }
+        this.reserve = java.util.Objects.requireNonNull(reserve, "reserve");
+        this.step = step;
+        if (Long.compareUnsigned(floor, sequence) > 0) {
+            sequence = Long.compareUnsigned(floor, lastSequence) > 0 ? lastSequence : floor;
+        }
+        this.granted = granted;
+        this.requestedFor = sequence; // never equal to a grant worth asking for before the first check
+        this.checkAfter = sequence;   // the first seal looks at the reservation
+    }
+
+    /** The store's answer: sequence numbers up to {@code reserved} (unsigned) are on stable storage. */
+    public void grant(long reserved) {
+        if (Long.compareUnsigned(reserved, granted) > 0) {
+            granted = reserved;
+        }
+    }
+
+    /** The highest sequence number persisted as reserved; unsigned max when not under a reservation. */
+    public long granted() {
+        return granted;
+    }
+
+    /** The highest sequence number this SA may ever send: 2^32 - 1, or 2^64 - 1 (unsigned) with ESN. */
+    public long lastSequence() {
+        return lastSequence;
+    }
+
+    /**
+     * Slow path of {@link EspEncrypt#seal} once {@code next} passed {@link #checkAfter}: null to
+     * send, or {@link EspDrop#SEQUENCE_RESERVE} when {@code next} is not yet reserved on disk.
+     */
+    EspDrop checkReservation(long next) {
+        long g = granted;
+        if (Long.compareUnsigned(next, g) > 0) {
+            reserve.request(this); // the store coalesces: one extension however many drops
+            return EspDrop.SEQUENCE_RESERVE;
+        }
+        long half = step >>> 1;
+        long low = Long.compareUnsigned(g, half) > 0 ? g - half : 0;
+        if (Long.compareUnsigned(next, low) > 0) {
+            // Less than half a step left: ask once per grant, then run to the grant unchecked.
+            if (requestedFor != g && g != lastSequence) {
+                requestedFor = g;
+                reserve.request(this);
+            }
+            checkAfter = g;
+        } else {
+            checkAfter = low;
+        }
+        return null;
     }
 
     public SecurityAssociation association() {
@@ -82,6 +160,7 @@ public final class OutboundSaState implements AutoCloseable {
     @Override
     public String toString() {
         return "OutboundSaState(spi: 0x" + String.format("%08x", spi) + ", " + sa.algorithm()
-                + ", sequence: " + Long.toUnsignedString(sequence) + (closed ? ", closed" : "") + ')';
+                + ", sequence: " + Long.toUnsignedString(sequence)
+                + (reserve == null ? "" : ", reserved: " + Long.toUnsignedString(granted)) + (closed ? ", closed" : "") + ')';
     }
 }
