@@ -52,6 +52,11 @@ final class Libc {
 
     /** {@code _IOW('T', 202, int)}: attach this fd to the TUN/TAP device named in the ifreq. */
     static final long TUNSETIFF = 0x400454caL;
+    /** {@code _IOW('T', 208, unsigned int)}: the offloads (TUN_F_*) the reader of this device handles. */
+    static final long TUNSETOFFLOAD = 0x400454d0L;
+    static final int TUN_F_CSUM = 0x01;
+    static final int TUN_F_TSO4 = 0x02;
+    static final int TUN_F_TSO6 = 0x04;
     static final long SIOCGIFFLAGS = 0x8913;
     static final long SIOCSIFFLAGS = 0x8914;
 
@@ -59,6 +64,8 @@ final class Libc {
     static final short IFF_TAP = 0x0002;
     static final short IFF_MULTI_QUEUE = 0x0100;
     static final short IFF_NO_PI = 0x1000;
+    /** Each read and write starts with a {@code struct virtio_net_hdr} (10 bytes): see {@link VirtioNetHeader}. */
+    static final short IFF_VNET_HDR = 0x4000;
 
     /** {@code struct ifreq}: char ifr_name[IFNAMSIZ] then a 24-byte union whose first member is short flags. */
     static final int IFREQ_SIZE = 40;
@@ -157,6 +164,11 @@ final class Libc {
         } catch (Throwable e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** {@code ioctl(fd, request, value)} for requests whose argument is a number, not a pointer. */
+    static int ioctl(int fd, long request, long value) {
+        return ioctl(fd, request, MemorySegment.ofAddress(value));
     }
 
     static int socket(int domain, int type, int protocol) {

@@ -6,7 +6,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Making a TAP device: open /dev/net/tun, TUNSETIFF with a {@code struct ifreq}, and the link set up
+ * Making a TAP device: open /dev/net/tun, TUNSETIFF with a {@code struct ifreq} (IFF_VNET_HDR: each
+ * frame preceded by a {@link VirtioNetHeader}), TUNSETOFFLOAD (checksum and TCP segmentation
+ * offloads: the device takes 64 KB TCP sends whole), and the link set up
  * with SIOCSIFFLAGS on an AF_INET socket (ip link set dev X up). Addresses, bridges and MTU stay
  * the operator's. Every failure becomes one sentence naming the device and what would fix it.
  */
@@ -41,7 +43,8 @@ final class TapDevice {
                     default -> Libc.strerror(errno);
                 });
             }
-            short flags = (short) (Libc.IFF_TAP | Libc.IFF_NO_PI | (multiQueue ? Libc.IFF_MULTI_QUEUE : 0));
+            short flags = (short) (Libc.IFF_TAP | Libc.IFF_NO_PI | Libc.IFF_VNET_HDR
+                    | (multiQueue ? Libc.IFF_MULTI_QUEUE : 0));
             MemorySegment ifreq = ifreq(arena, device);
             ifreq.set(ValueLayout.JAVA_SHORT, Libc.IFREQ_FLAGS, flags);
             if (Libc.ioctl(fd, Libc.TUNSETIFF, ifreq) < 0) {
@@ -54,6 +57,13 @@ final class TapDevice {
                             + (multiQueue ? "multi-queue " : "single-queue ") + "TAP device";
                     default -> "TUNSETIFF: " + Libc.strerror(errno);
                 });
+            }
+            // The kernel may now hand us TCP super-frames (TSO) and partial checksums: the reader
+            // segments and completes them (TcpSegmenter), as the paper's software GSO does.
+            if (Libc.ioctl(fd, Libc.TUNSETOFFLOAD, Libc.TUN_F_CSUM | Libc.TUN_F_TSO4 | Libc.TUN_F_TSO6) < 0) {
+                int errno = Libc.errno();
+                Libc.close(fd);
+                throw new PortException("tap " + device + ": TUNSETOFFLOAD: " + Libc.strerror(errno));
             }
             return fd;
         }

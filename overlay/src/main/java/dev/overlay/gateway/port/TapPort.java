@@ -1,6 +1,7 @@
 package dev.overlay.gateway.port;
 
 import dev.overlay.datapath.Buffers;
+import dev.overlay.datapath.TcpSegmenter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.lang.foreign.Arena;
@@ -9,6 +10,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -21,15 +23,24 @@ import java.util.logging.Logger;
  * joins the readers, waits for senders to leave, and only then closes the descriptors, so no
  * read(2) or write(2) can ever land on a descriptor number the process has reused.
  *
- * <p>Reads land directly in a pooled direct buffer after {@link Buffers#HEADROOM}: no copy. The
- * read offers {@link Ports#MAX_FRAME} + {@link Buffers#TAILROOM} bytes; the kernel cuts a longer
- * frame to that and says nothing, so any read longer than MAX_FRAME is counted in rxErrors, never
- * delivered truncated.
+ * <p>Offloads (IFF_VNET_HDR, TUNSETOFFLOAD with checksum and TSO for IPv4 and IPv6): the kernel
+ * no longer cuts each 64 KB TCP send into MTU frames before the gateway sees it, it hands over one
+ * super-frame with a {@link VirtioNetHeader}, which the reader splits into MSS-sized frames
+ * ({@link TcpSegmenter}): one read(2) and one wake-up of the kernel's stack per 64 KB instead of
+ * per frame. Each read lands in the reader's own 65 KB buffer and the frame (or each segment) is
+ * copied into a pooled direct buffer after {@link Buffers#HEADROOM}; a frame without GSO longer
+ * than {@link Ports#MAX_FRAME}, or a read the kernel may have cut, is counted in rxErrors, never
+ * delivered truncated. Writes put a virtio header asking for nothing in the frame's headroom.
  */
 final class TapPort implements TenantPort {
     private static final Logger LOG = Logger.getLogger(TapPort.class.getName());
     /** Frames read without returning to poll, so a closing port is noticed under load. */
     private static final int READ_BATCH = 64;
+    /**
+     * The largest frame TSO hands over: a 64 KB IP datagram (the device's default gso_max_size)
+     * behind Ethernet and two 802.1Q tags, with room to spare so a full read means a cut one.
+     */
+    private static final int MAX_SUPER_FRAME = 65_536 + 1_024;
 
     private final String device;
     private final String name;
@@ -102,11 +113,21 @@ final class TapPort implements TenantPort {
         readers.forEach(Thread::start);
     }
 
-    /** 1. poll the queue and the wake eventfd 2. read frames into pooled direct buffers 3. hand each to the sink. */
+    /**
+     * 1. poll the queue and the wake eventfd 2. read a virtio header and a frame into the reader's
+     * buffer 3. hand the frame to the sink in a pooled buffer of its own, its checksum completed,
+     * or a TCP super-frame as its MSS-sized segments (software GSO).
+     */
     private void readLoop(TapQueue queue, FrameSink sink) {
-        int area = Ports.MAX_FRAME + Buffers.TAILROOM;
-        ByteBuf spare = null;
+        int area = VirtioNetHeader.SIZE + MAX_SUPER_FRAME;
+        ByteBuf in = alloc.directBuffer(area, area);
+        Consumer<ByteBuf> toSink = frame -> {
+            counters.rxFrames.increment();
+            counters.rxBytes.add(frame.readableBytes());
+            deliver(sink, frame);
+        };
         try (Arena arena = Arena.ofConfined()) {
+            long address = NativeMemory.address(in, 0, area);
             MemorySegment fds = arena.allocate(2L * Libc.POLLFD_SIZE, 8);
             fds.set(ValueLayout.JAVA_INT, 0, queue.fd);
             fds.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
@@ -126,10 +147,6 @@ final class TapPort implements TenantPort {
                     return; // close() signalled the eventfd
                 }
                 for (int n = 0; n < READ_BATCH; n++) {
-                    if (spare == null) {
-                        spare = alloc.directBuffer(Buffers.HEADROOM + area);
-                    }
-                    long address = NativeMemory.address(spare, Buffers.HEADROOM, area);
                     long length = Libc.read(queue.fd, address, area);
                     if (length < 0) {
                         int errno = Libc.errno();
@@ -140,21 +157,49 @@ final class TapPort implements TenantPort {
                         LOG.severe(name + ": read: " + Libc.strerror(errno) + "; reader stopped");
                         return;
                     }
-                    if (length < 14 || length > Ports.MAX_FRAME) {
+                    // A read that fills the area may have been cut by the kernel: never delivered.
+                    if (length < VirtioNetHeader.SIZE + 14 || length >= area) {
                         counters.rxErrors.increment();
-                        continue; // the spare buffer is reused
+                        continue;
                     }
-                    ByteBuf frame = spare;
-                    spare = null;
-                    frame.setIndex(Buffers.HEADROOM, Buffers.HEADROOM + (int) length);
-                    counters.rxFrames.increment();
-                    counters.rxBytes.add(length);
-                    deliver(sink, frame);
+                    in.setIndex(VirtioNetHeader.SIZE, (int) length);
+                    if (!offloaded(in, toSink)) {
+                        counters.rxErrors.increment();
+                    }
                 }
             }
         } finally {
-            if (spare != null) {
-                spare.release();
+            in.release();
+        }
+    }
+
+    /** The frame after the virtio header of {@code in}, to {@code toSink}; false when it cannot be delivered. */
+    private boolean offloaded(ByteBuf in, Consumer<ByteBuf> toSink) {
+        int flags = VirtioNetHeader.flags(in, 0);
+        boolean partial = (flags & VirtioNetHeader.F_NEEDS_CSUM) != 0;
+        int csumStart = VirtioNetHeader.csumStart(in, 0);
+        switch (VirtioNetHeader.gsoType(in, 0)) {
+            case VirtioNetHeader.GSO_NONE -> {
+                int length = in.readableBytes();
+                if (length > Ports.MAX_FRAME) {
+                    return false;
+                }
+                ByteBuf frame = alloc.directBuffer(Buffers.HEADROOM + length + Buffers.TAILROOM);
+                frame.setIndex(Buffers.HEADROOM, Buffers.HEADROOM);
+                frame.writeBytes(in, in.readerIndex(), length);
+                if (partial && !TcpSegmenter.completeChecksum(frame, csumStart, VirtioNetHeader.csumOffset(in, 0))) {
+                    frame.release();
+                    return false;
+                }
+                toSink.accept(frame);
+                return true;
+            }
+            case VirtioNetHeader.GSO_TCPV4, VirtioNetHeader.GSO_TCPV6 -> {
+                return TcpSegmenter.segment(in, partial ? csumStart : -1, VirtioNetHeader.gsoSize(in, 0),
+                        alloc, toSink) > 0;
+            }
+            default -> {
+                return false; // UDP fragmentation or segmentation: never offered by TUNSETOFFLOAD
             }
         }
     }
@@ -170,8 +215,23 @@ final class TapPort implements TenantPort {
 
     @Override
     public boolean send(ByteBuf frame) {
+        if (frame.readerIndex() < VirtioNetHeader.SIZE || NativeMemory.address(frame, 0, frame.capacity()) == 0) {
+            // No room for the virtio header in place (never from the datapath, which leaves headroom).
+            ByteBuf copy = Buffers.copy(alloc, frame);
+            frame.release();
+            if (NativeMemory.address(copy, 0, copy.capacity()) == 0) {
+                ByteBuf direct = alloc.directBuffer(copy.capacity());
+                direct.setIndex(Buffers.HEADROOM, Buffers.HEADROOM).writeBytes(copy, copy.readerIndex(), copy.readableBytes());
+                copy.release();
+                copy = direct;
+            }
+            frame = copy;
+        }
         try {
             int length = frame.readableBytes();
+            int start = frame.readerIndex() - VirtioNetHeader.SIZE;
+            VirtioNetHeader.writeNone(frame, start);
+            int total = VirtioNetHeader.SIZE + length;
             // Any queue may transmit; spreading senders by thread keeps them off one descriptor.
             TapQueue queue = queues[(int) (Thread.currentThread().threadId() % queues.length)];
             if (!queue.enter(closed)) {
@@ -181,14 +241,14 @@ final class TapPort implements TenantPort {
             long written;
             int errno = 0;
             try {
-                written = Libc.write(queue.fd, NativeMemory.readable(frame), length);
+                written = Libc.write(queue.fd, NativeMemory.address(frame, start, total), total);
                 if (written < 0) {
                     errno = Libc.errno();
                 }
             } finally {
                 queue.leave();
             }
-            if (written == length) {
+            if (written == total) {
                 counters.txFrames.increment();
                 counters.txBytes.add(length);
                 return true;
