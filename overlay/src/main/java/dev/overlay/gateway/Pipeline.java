@@ -90,7 +90,7 @@ final class Pipeline {
 
             @Override
             public void batchEnd(Worker worker) {
-                underlay.flush();
+                underlay.flush(worker.index());
             }
         }, Job::release, Job::size);
         if (policy == SteeringPolicy.RFS) {

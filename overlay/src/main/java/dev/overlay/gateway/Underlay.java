@@ -7,6 +7,8 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -18,6 +20,7 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.SegmentedDatagramPacket;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketProtocolFamily;
@@ -34,10 +37,23 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Receive runs on the event loop and hands each datagram to the {@link Pipeline}, waking each
  * owner worker once per read (the recvmmsg batch) rather than once per datagram; send runs on
  * the workers: each write is queued to the channel and the worker flushes once per batch.
+ *
+ * <p>UDP GSO and GRO where the kernel has them (Linux 4.18 and 5.0): a worker's consecutive
+ * datagrams of one size to one destination leave as one {@link SegmentedDatagramPacket}
+ * ({@code UDP_SEGMENT}; see {@link UdpTrain}), one pass through the kernel's UDP/IP path for up
+ * to 64 of them, and the sockets read with {@code UDP_GRO}, so such a train from a peer arrives
+ * in one recvmsg, which Netty cuts back into one {@link DatagramPacket} per datagram before
+ * {@link Reader} sees them (with GRO a read is recvmsg, not recvmmsg: see readOptions). Neither changes a byte on the wire. The system properties
+ * {@code overlay.underlay.gso} and {@code overlay.underlay.gro} ({@code false}) turn them off,
+ * for comparison.
  */
 final class Underlay implements AutoCloseable {
     /** Largest datagram read; bigger ones are truncated and fail their ICV. Jumbo frames fit. */
     static final int MAX_DATAGRAM = 9216;
+    /** With UDP_GRO a read slot must hold a whole coalesced train: the largest UDP payload. */
+    static final int MAX_GRO_DATAGRAM = 65535;
+    /** recvmmsg slots per read without GRO. */
+    private static final int SLOTS = 32;
 
     private final GatewayConfig gateway;
     private final EventLoopGroup group;
@@ -46,6 +62,14 @@ final class Underlay implements AutoCloseable {
     private final EventLog log;
     final LongAdder rxPackets = new LongAdder();
     final LongAdder txPackets = new LongAdder();
+    /** UDP GSO sends and the datagrams they carried (each also in txPackets). */
+    final LongAdder gsoSends = new LongAdder();
+    final LongAdder gsoDatagrams = new LongAdder();
+    /** One per worker, used by that worker only; null when GSO is off. */
+    private final UdpTrain[] trains;
+    private volatile boolean gso;
+    private final boolean gro;
+    private final ChannelFutureListener gsoFailed = this::gsoFailed;
     private Pipeline pipeline;
     private volatile Channel esp;
     private volatile Channel vxlan;
@@ -59,6 +83,34 @@ final class Underlay implements AutoCloseable {
         this.group = group;
         this.alloc = alloc;
         this.drops = drops;
+        this.gro = Epoll.isAvailable() && !"false".equals(System.getProperty("overlay.underlay.gro"));
+        this.gso = gatewayGsoEnabled();
+        if (gso) {
+            // The kernel refuses a segment size above the path MTU less the IP and UDP headers.
+            int ipHeader = gateway.ipv6() ? 40 : 20;
+            int maxBytes = gateway.ipv6() ? 65535 - 8 : 65535 - 20 - 8;
+            this.trains = new UdpTrain[gateway.workers()];
+            for (int i = 0; i < trains.length; i++) {
+                trains[i] = new UdpTrain(gateway.underlayMtu() - ipHeader - 8, maxBytes);
+            }
+        } else {
+            this.trains = null;
+        }
+    }
+
+    private static boolean gatewayGsoEnabled() {
+        return Epoll.isAvailable() && SegmentedDatagramPacket.isSupported()
+                && !"false".equals(System.getProperty("overlay.underlay.gso"));
+    }
+
+    /** Whether this underlay sends trains with UDP GSO (until a send fails). */
+    boolean gso() {
+        return gso;
+    }
+
+    /** Whether its sockets read with UDP_GRO. */
+    boolean gro() {
+        return gro;
     }
 
     /** Epoll where the native library loads, else NIO: the event loop's I/O handler. */
@@ -109,19 +161,32 @@ final class Underlay implements AutoCloseable {
                 .option(ChannelOption.SO_SNDBUF, 4 << 20)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
                 .handler(new Reader(kind, port));
-        if (epoll) {
-            // recvmmsg: one read fills up to 32 datagrams of at most MAX_DATAGRAM bytes.
-            b.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_DATAGRAM)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM * 32));
-        } else {
-            b.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
-        }
+        readOptions(b, epoll, gro);
         InetSocketAddress local = new InetSocketAddress(gateway.address(), port);
         try {
             return b.bind(local).sync().channel();
         } catch (Exception e) {
             throw new PortException("underlay " + what + ": cannot bind UDP " + Addresses.hostPort(local) + ": "
                     + Addresses.reason(e));
+        }
+    }
+
+    /** How an underlay socket reads: recvmmsg into fixed slots, and with {@code gro} UDP_GRO. */
+    static void readOptions(Bootstrap b, boolean epoll, boolean gro) {
+        if (epoll && gro) {
+            // A GRO read returns a train in one slot, and a slot shorter than the train truncates
+            // it. One slot per read: Netty (4.2.18) reads the segment size (the UDP_GRO cmsg) and
+            // cuts the train back into datagrams only on its recvmsg path, not after recvmmsg,
+            // where a train would reach the pipeline whole and fail its ICV.
+            b.option(EpollChannelOption.UDP_GRO, true)
+                    .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_GRO_DATAGRAM)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_GRO_DATAGRAM));
+        } else if (epoll) {
+            // recvmmsg: one read fills up to 32 datagrams of at most MAX_DATAGRAM bytes.
+            b.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_DATAGRAM)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM * SLOTS));
+        } else {
+            b.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
         }
     }
 
@@ -136,12 +201,75 @@ final class Underlay implements AutoCloseable {
             }
             return;
         }
-        write(esp, packet, route.esp());
+        queue(esp, packet, route.esp(), worker);
     }
 
     /** Worker: sends a VXLAN or Geneve payload to the peer; takes ownership. */
     void sendOverlay(ByteBuf payload, View.Route route, boolean isGeneve, int worker) {
-        write(isGeneve ? geneve : vxlan, payload, isGeneve ? route.geneve() : route.vxlan());
+        queue(isGeneve ? geneve : vxlan, payload, isGeneve ? route.geneve() : route.vxlan(), worker);
+    }
+
+    /** Worker: joins the worker's train if it continues it, else sends the train and starts anew. */
+    private void queue(Channel ch, ByteBuf payload, InetSocketAddress to, int worker) {
+        UdpTrain train = trains != null && worker >= 0 && worker < trains.length && gso ? trains[worker] : null;
+        if (train == null) {
+            write(ch, payload, to);
+            return;
+        }
+        int length = payload.readableBytes();
+        if (!train.continues(ch, to, length)) {
+            send(train);
+        }
+        if (!train.fits(length) || ch == null) {
+            write(ch, payload, to);
+            return;
+        }
+        train.add(ch, payload, to);
+        if (train.full()) {
+            send(train);
+        }
+    }
+
+    /** Worker: the train as one GSO datagram, or a lone datagram as itself. */
+    private void send(UdpTrain train) {
+        int n = train.count();
+        if (n == 0) {
+            return;
+        }
+        Channel ch = train.channel();
+        InetSocketAddress to = train.to();
+        if (n == 1 || !gso) {
+            for (int i = 0; i < n; i++) {
+                write(ch, train.take(i), to);
+            }
+            train.clear();
+            return;
+        }
+        if (closed || !ch.isActive() || !ch.isWritable()) {
+            GatewayDrop why = closed || !ch.isActive() ? GatewayDrop.UNDERLAY_CLOSED : GatewayDrop.UNDERLAY_BUSY;
+            for (int i = 0; i < n; i++) {
+                drops.add(why);
+            }
+            train.release();
+            return;
+        }
+        int segment = train.segmentSize();
+        txPackets.add(n);
+        gsoSends.increment();
+        gsoDatagrams.add(n);
+        ch.write(new SegmentedDatagramPacket(train.drainComposite(alloc), segment, to)).addListener(gsoFailed);
+    }
+
+    /**
+     * Event loop: a GSO send the kernel refused (a route through a device without checksum
+     * offload, or through an xfrm policy, is EIO): its datagrams are lost, and from now on every
+     * datagram goes alone.
+     */
+    private void gsoFailed(ChannelFuture f) {
+        if (!f.isSuccess() && gso && !closed) {
+            gso = false;
+            log.info("underlay-gso-off", "error", String.valueOf(f.cause().getMessage()));
+        }
     }
 
     private void write(Channel ch, ByteBuf payload, InetSocketAddress to) {
@@ -160,7 +288,18 @@ final class Underlay implements AutoCloseable {
         ch.write(new DatagramPacket(payload, to), ch.voidPromise());
     }
 
-    /** Worker, at the end of a batch: one flush per socket, so epoll sends the batch with sendmmsg. */
+    /**
+     * Worker, at the end of its batch: its train, then one flush per socket, so epoll sends the
+     * batch with sendmmsg.
+     */
+    void flush(int worker) {
+        if (trains != null && worker >= 0 && worker < trains.length) {
+            send(trains[worker]);
+        }
+        flush();
+    }
+
+    /** One flush per socket (the gateway's close, after the workers sent their trains at their batches' ends). */
     void flush() {
         flush(esp);
         flush(vxlan);
