@@ -25,6 +25,7 @@ final class CheckJson {
                 .field("vxlan-port", g.vxlanPort()).field("geneve-port", g.genevePort())
                 .field("underlay-mtu", g.underlayMtu()).field("workers", g.workers())
                 .field("steering", str(g.steering().configName()))
+                .field("state-dir", g.stateDir().map(d -> str(d.toString())).orElse("null"))
                 .last("metrics", g.metrics().map(m -> str(CheckReport.hostPort(m))).orElse("null"));
         j.sb.append("},\"peers\":[");
         List<String> items = new ArrayList<>();

@@ -43,6 +43,8 @@ public final class CheckReport {
         sb.append("  underlay-mtu ").append(g.underlayMtu()).append(", workers ").append(g.workers())
                 .append(", steering ").append(g.steering().configName())
                 .append(g.metrics().map(m -> ", metrics " + hostPort(m)).orElse("")).append('\n');
+        sb.append("  state-dir ").append(g.stateDir().map(d -> d + " (sequence numbers persist across restarts)")
+                .orElse("- (sequence numbers restart at initial-sequence)")).append('\n');
 
         sb.append("\npeers\n");
         for (PeerConfig p : config.peers().values()) {

@@ -71,7 +71,8 @@ public final class ConfigLoader {
         }
         top.allow("gateway", "peers", "tenants", "security-associations");
         YamlMap gatewayMap = top.map("gateway", true);
-        GatewayConfig gateway = gateway(gatewayMap, problems);
+        Path dir = file.toAbsolutePath().getParent();
+        GatewayConfig gateway = gateway(gatewayMap, dir, problems);
         // The address alone still checks the peers' family when another gateway key is wrong.
         InetAddress gatewayAddress = gateway != null ? gateway.address()
                 : gatewayMap == null ? null : quietAddress(gatewayMap);
@@ -79,7 +80,6 @@ public final class ConfigLoader {
         Set<String> peerNames = peers(top.map("peers", true), gatewayAddress, problems, peers);
         TenantParser tenants = new TenantParser(problems, peerNames);
         tenants.parse(top.map("tenants", true));
-        Path dir = file.toAbsolutePath().getParent();
         SaParser sas = new SaParser(problems, dir, peerNames, tenants.facts());
         sas.parse(top.list("security-associations", false));
         sas.checkCoverage();
@@ -94,6 +94,9 @@ public final class ConfigLoader {
         }
         if (problems.hasErrors()) {
             return problems.result(null);
+        }
+        if (gateway.stateDir().isEmpty()) {
+            warnNonceReuse(sas.sas(), problems);
         }
         OverlayConfig config = new OverlayConfig(file, gateway, peers, tenants.tenants(), sas.sas(),
                 problems.locations());
@@ -139,12 +142,32 @@ public final class ConfigLoader {
         return line;
     }
 
-    private static GatewayConfig gateway(YamlMap m, Problems problems) {
+    /**
+     * Without {@code state-dir}, sequence numbers restart at {@code initial-sequence} with the
+     * process, and for the counter modes the sequence number is the nonce: a warning per SA
+     * concerned. Not an error: rolling every SA at each restart is a valid practice, and
+     * existing configs must keep running.
+     */
+    private static void warnNonceReuse(java.util.List<SaConfig> sas, Problems problems) {
+        for (int i = 0; i < sas.size(); i++) {
+            SaConfig sa = sas.get(i);
+            if (sa.direction() == SaConfig.Direction.OUT && sa.algorithm().sequenceIsNonce()) {
+                problems.warning("security-associations[" + i + "]", "out SA " + sa.spiHex() + " ("
+                        + sa.algorithm().configName() + "): " + NONCE_REUSE_WARNING);
+            }
+        }
+    }
+
+    /** The warning of {@code check} and {@code run} for an out counter-mode SA without {@code gateway.state-dir}. */
+    public static final String NONCE_REUSE_WARNING =
+            "restarting with the same key reuses nonces: set gateway.state-dir or roll SAs at every restart";
+
+    private static GatewayConfig gateway(YamlMap m, Path configDir, Problems problems) {
         if (m == null) {
             return null;
         }
         m.allow("name", "address", "mac", "esp-transport", "esp-port", "vxlan-port", "geneve-port",
-                "underlay-mtu", "workers", "steering", "metrics");
+                "underlay-mtu", "workers", "steering", "metrics", "state-dir");
         String name = m.parsed("name", true, Scalars::name);
         InetAddress address = m.parsed("address", true, Scalars::unicastAddress);
         EthernetAddress mac = m.parsed("mac", false, ConfigLoader::unicastMac);
@@ -158,6 +181,7 @@ public final class ConfigLoader {
         GatewayConfig.Steering steering = m.choice("steering", GatewayConfig.Steering.values(),
                 GatewayConfig.Steering.SPI, false);
         InetSocketAddress metrics = m.parsed("metrics", false, Scalars::hostPort);
+        Path stateDir = m.parsed("state-dir", false, text -> StateDirs.resolve(configDir, text));
 
         Map<Long, String> udpPorts = new HashMap<>();
         if (transport == GatewayConfig.EspTransport.UDP) {
@@ -172,12 +196,13 @@ public final class ConfigLoader {
         }
         if (name == null || address == null || (m.has("mac") && mac == null) || transport == null
                 || espPort == null || vxlanPort == null || genevePort == null || mtu == null
-                || workers == null || steering == null || (m.has("metrics") && metrics == null)) {
+                || workers == null || steering == null || (m.has("metrics") && metrics == null)
+                || (m.has("state-dir") && stateDir == null)) {
             return null;
         }
         return new GatewayConfig(name, address, Optional.ofNullable(mac), transport, espPort.intValue(),
                 vxlanPort.intValue(), genevePort.intValue(), mtu.intValue(), workers.intValue(), steering,
-                Optional.ofNullable(metrics));
+                Optional.ofNullable(metrics), Optional.ofNullable(stateDir));
     }
 
     private static void distinctPort(YamlMap m, String key, Long port, Map<Long, String> seen, Problems problems) {

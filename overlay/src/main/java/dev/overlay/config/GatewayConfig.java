@@ -3,6 +3,7 @@ package dev.overlay.config;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -12,6 +13,8 @@ import java.util.Optional;
  *
  * @param mac outer source MAC written by {@code pcap encode}; empty when not configured
  * @param metrics the Prometheus endpoint of {@code run}; empty when not configured
+ * @param stateDir where outbound sequence-number reservations persist across restarts
+ *     (resolved, validated); empty when not configured
  */
 public record GatewayConfig(
         String name,
@@ -24,7 +27,8 @@ public record GatewayConfig(
         int underlayMtu,
         int workers,
         Steering steering,
-        Optional<InetSocketAddress> metrics) {
+        Optional<InetSocketAddress> metrics,
+        Optional<Path> stateDir) {
 
     public static final int DEFAULT_ESP_PORT = 4500;
     public static final int DEFAULT_VXLAN_PORT = 4789;
@@ -59,6 +63,7 @@ public record GatewayConfig(
         Objects.requireNonNull(espTransport, "espTransport");
         Objects.requireNonNull(steering, "steering");
         Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(stateDir, "stateDir");
         checkPort("espPort", espPort);
         checkPort("vxlanPort", vxlanPort);
         checkPort("genevePort", genevePort);
@@ -68,6 +73,14 @@ public record GatewayConfig(
         if (workers < 1) {
             throw new IllegalArgumentException("workers: " + workers + " (expected: >= 1)");
         }
+    }
+
+    /** Without a state directory. */
+    public GatewayConfig(String name, InetAddress address, Optional<EthernetAddress> mac, EspTransport espTransport,
+                         int espPort, int vxlanPort, int genevePort, int underlayMtu, int workers, Steering steering,
+                         Optional<InetSocketAddress> metrics) {
+        this(name, address, mac, espTransport, espPort, vxlanPort, genevePort, underlayMtu, workers, steering, metrics,
+                Optional.empty());
     }
 
     private static void checkPort(String what, int port) {

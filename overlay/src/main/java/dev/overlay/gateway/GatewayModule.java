@@ -17,6 +17,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import jakarta.inject.Singleton;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * How each part of a gateway is made from its config and {@link Gateway.Options}. Everything
@@ -94,6 +95,16 @@ final class GatewayModule {
     static Pipeline pipeline(WorkerPool pool, SteeringPolicy policy, SpiDispatcher owners, Underlay underlay,
                              ByteBufAllocator alloc, SharedDrops shared) {
         return new Pipeline(pool, policy, owners, underlay, alloc, shared);
+    }
+
+    /**
+     * Outbound sequence numbers persisted in {@code gateway.state-dir}, when configured. Opened
+     * (file read, thread started on first use) by {@link Gateway#start}.
+     */
+    @Provides
+    @Singleton
+    static Optional<SequenceStore> sequenceStore(GatewayConfig gateway, EventLog log) {
+        return gateway.stateDir().map(dir -> new SequenceStore(dir, gateway.name(), SequenceStore.DEFAULT_STEP, log));
     }
 
     /**
