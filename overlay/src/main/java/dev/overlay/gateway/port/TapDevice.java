@@ -14,6 +14,12 @@ import java.nio.charset.StandardCharsets;
  */
 final class TapDevice {
     private static final String TUN = "/dev/net/tun";
+    /**
+     * {@code -Doverlay.tap.offload=false} offers the kernel no offload, so it segments and
+     * checksums every frame itself before the read, as before offloads: for measuring what they
+     * bring (bin/bench-e2e with OVERLAY_JAVA_OPTS) and as a way out should a kernel misbehave.
+     */
+    private static final boolean OFFLOADS = !"false".equals(System.getProperty("overlay.tap.offload"));
 
     private TapDevice() {
     }
@@ -60,7 +66,8 @@ final class TapDevice {
             }
             // The kernel may now hand us TCP super-frames (TSO) and partial checksums: the reader
             // segments and completes them (TcpSegmenter), as the paper's software GSO does.
-            if (Libc.ioctl(fd, Libc.TUNSETOFFLOAD, Libc.TUN_F_CSUM | Libc.TUN_F_TSO4 | Libc.TUN_F_TSO6) < 0) {
+            int offloads = OFFLOADS ? Libc.TUN_F_CSUM | Libc.TUN_F_TSO4 | Libc.TUN_F_TSO6 : 0;
+            if (Libc.ioctl(fd, Libc.TUNSETOFFLOAD, offloads) < 0) {
                 int errno = Libc.errno();
                 Libc.close(fd);
                 throw new PortException("tap " + device + ": TUNSETOFFLOAD: " + Libc.strerror(errno));
