@@ -144,6 +144,22 @@ class GatewaySequenceRestartTest {
     }
 
     @Test
+    void aReloadReservesNewSasAndDropsRemovedOnesWhileUnchangedOnesCarryOn() throws Exception {
+        Path file = dir.resolve("state/gw-a.seq");
+        try (Gateway gw = start(config(TwoGateways.K_BLUE_AB, true))) {
+            assertEquals(List.of(1L, 2L), send(2));
+            String before = Files.readString(file);
+            Gateway.ReloadResult r = gw.reload(config(TwoGateways.K_REKEY, true)); // same SPI, new key
+            assertTrue(r.applied(), r.errors().toString());
+            String after = Files.readString(file);
+            String oldLine = before.lines().filter(l -> l.startsWith("0x00001001")).findFirst().orElseThrow();
+            assertFalse(after.contains(oldLine), "the replaced SA's line is gone:\n" + after);
+            assertEquals(1, after.lines().filter(l -> l.startsWith("0x")).count(), "only out SAs are stored:\n" + after);
+            assertEquals(List.of(1L, 2L), send(2), "the new key starts fresh");
+        }
+    }
+
+    @Test
     void withoutAStateDirRunWarnsForEachCounterModeOutSa() throws Exception {
         try (GatewayLifecycleTest.Records logs = new GatewayLifecycleTest.Records("dev.overlay.gateway");
              Gateway gw = start(config(TwoGateways.K_BLUE_AB, false))) {
