@@ -5,7 +5,8 @@ enum GatewayDrop {
     NO_PORT("no-port", "frames for a tenant that has no port to deliver them to"),
     PORT_GONE("port-gone", "frames read from a port whose tenant a reload removed"),
     UNDERLAY_BUSY("underlay-busy", "wire packets dropped because the underlay socket's send buffer was full"),
-    UNDERLAY_CLOSED("underlay-closed", "wire packets sent while the gateway was stopping");
+    UNDERLAY_CLOSED("underlay-closed", "wire packets sent while the gateway was stopping"),
+    UNDERLAY_SEND_FAILED("underlay-send-failed", "wire packets the kernel refused to send (an error on the underlay socket, e.g. no route to the peer)");
 
     private final String label;
     private final String description;

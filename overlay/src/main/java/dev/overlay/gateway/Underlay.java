@@ -8,7 +8,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -69,7 +68,6 @@ final class Underlay implements AutoCloseable {
     private final UdpTrain[] trains;
     private volatile boolean gso;
     private final boolean gro;
-    private final ChannelFutureListener gsoFailed = this::gsoFailed;
     private Pipeline pipeline;
     private volatile Channel esp;
     private volatile Channel vxlan;
@@ -257,16 +255,24 @@ final class Underlay implements AutoCloseable {
         txPackets.add(n);
         gsoSends.increment();
         gsoDatagrams.add(n);
-        ch.write(new SegmentedDatagramPacket(train.drainComposite(alloc), segment, to)).addListener(gsoFailed);
+        // One listener per train, not per datagram: it must know how many datagrams to count.
+        ch.write(new SegmentedDatagramPacket(train.drainComposite(alloc), segment, to))
+                .addListener((ChannelFuture f) -> gsoFailed(f, n));
     }
 
     /**
      * Event loop: a GSO send the kernel refused (a route through a device without checksum
-     * offload, or through an xfrm policy, is EIO): its datagrams are lost, and from now on every
-     * datagram goes alone.
+     * offload, or through an xfrm policy, is EIO): its datagrams are lost, counted, and from now
+     * on every datagram goes alone.
      */
-    private void gsoFailed(ChannelFuture f) {
-        if (!f.isSuccess() && gso && !closed) {
+    private void gsoFailed(ChannelFuture f, int datagrams) {
+        if (f.isSuccess()) {
+            return;
+        }
+        for (int i = 0; i < datagrams; i++) {
+            drops.add(GatewayDrop.UNDERLAY_SEND_FAILED);
+        }
+        if (gso && !closed) {
             gso = false;
             log.info("underlay-gso-off", "error", String.valueOf(f.cause().getMessage()));
         }
@@ -381,7 +387,9 @@ final class Underlay implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             burst.flush(); // a read that failed half-way still handed some datagrams on
-            // ICMP errors surface here as exceptions on a UDP socket (port unreachable): not fatal.
+            // Sends use the void promise, so a datagram the kernel refused (no route, ICMP
+            // unreachable reported on the socket) surfaces here: it is lost, so it is counted.
+            drops.add(GatewayDrop.UNDERLAY_SEND_FAILED);
             log.fine("underlay-error", "socket", kind.name().toLowerCase(java.util.Locale.ROOT),
                     "error", String.valueOf(cause.getMessage()));
         }

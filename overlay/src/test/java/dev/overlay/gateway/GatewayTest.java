@@ -179,6 +179,25 @@ class GatewayTest {
     }
 
     @Test
+    void sendsTheKernelRefusesAreCountedNotLost() throws Exception {
+        // gw-c sits where a socket bound to 127.0.0.1 cannot send: the kernel refuses a loopback
+        // source toward a routed destination (EINVAL). Each copy flooded to it is a counted drop,
+        // and the copies for gw-b still arrive.
+        try (TwoGateways gws = new TwoGateways(dir, "udp").withThirdPeer("198.51.100.7").start()) {
+            TwoGateways.End blueA = gws.end("blue", 0);
+            TwoGateways.End blueB = gws.end("blue", 1);
+            for (int i = 0; i < 3; i++) {
+                blueA.inject(frame(BROADCAST, MAC_1, "flood " + i));
+            }
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(frame(BROADCAST, MAC_1, "flood " + i), blueB.take());
+            }
+            waitFor(() -> gws.gwA.stats().drops("underlay-send-failed") == 3, "three refused sends counted");
+            assertEquals(3, gws.gwA.stats().sa("0x00001003", "out").packets());
+        }
+    }
+
+    @Test
     void framesLargerThanTheTenantMtuAreDroppedAndCounted() throws Exception {
         try (TwoGateways gws = new TwoGateways(dir, "udp").start()) {
             TwoGateways.End blueA = gws.end("blue", 0);

@@ -44,6 +44,7 @@ final class TwoGateways implements AutoCloseable {
     final int[][] remote = new int[3][2];
     final String transport;
     boolean thirdPeer;
+    String thirdPeerAddress = "127.0.0.3";
     final List<String> sasA = new ArrayList<>();
     final List<String> sasB = new ArrayList<>();
     Gateway gwA;
@@ -96,6 +97,12 @@ final class TwoGateways implements AutoCloseable {
 
     /** gw-a's blue floods to gw-b and gw-c (127.0.0.3, where nothing listens). */
     TwoGateways withThirdPeer() {
+        return withThirdPeer("127.0.0.3");
+    }
+
+    /** As {@link #withThirdPeer()}, with gw-c at {@code address}. */
+    TwoGateways withThirdPeer(String address) {
+        thirdPeerAddress = address;
         thirdPeer = true;
         sasA.add(sa(0x1003, "out", "gw-c", "blue", K_BLUE_AC));
         return this;
@@ -119,7 +126,7 @@ final class TwoGateways implements AutoCloseable {
                 .append("\n  workers: 2\n  steering: spi\n  metrics: ").append(address).append(':').append(metrics)
                 .append("\npeers:\n  ").append(peer).append(": { address: ").append(peerAddress).append(" }\n");
         if (third) {
-            y.append("  gw-c: { address: 127.0.0.3 }\n");
+            y.append("  gw-c: { address: ").append(thirdPeerAddress).append(" }\n");
         }
         y.append("tenants:\n");
         String[] encaps = {"vxlan", "geneve", "vxlan"};
