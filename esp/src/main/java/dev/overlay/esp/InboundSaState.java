@@ -31,13 +31,7 @@ public final class InboundSaState implements AutoCloseable {
         // The config's initial-sequence is the highest number already seen: the window's top.
         this.replay = new ReplayWindow(sa.replayWindow(), sa.initialSequence());
         this.lifetime = new Lifetime(sa.lifetime(), nanoClock);
-        byte[] key = sa.key();
-        byte[] integrityKey = sa.integrityKey();
-        try {
-            this.transform = EspTransform.create(sa.algorithm(), key, sa.icvLength(), sa.integrity(), integrityKey, null);
-        } finally {
-            SaDatabase.wipe(key, integrityKey);
-        }
+        this.transform = sa.newTransform(null);
     }
 
     public SecurityAssociation association() {

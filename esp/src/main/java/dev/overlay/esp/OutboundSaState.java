@@ -51,13 +51,7 @@ public final class OutboundSaState implements AutoCloseable {
         this.lastSequence = esn ? -1L : 0xFFFF_FFFFL;
         this.sequence = sa.initialSequence();
         this.lifetime = new Lifetime(sa.lifetime(), nanoClock);
-        byte[] key = sa.key();
-        byte[] integrityKey = sa.integrityKey();
-        try {
-            this.transform = EspTransform.create(sa.algorithm(), key, sa.icvLength(), sa.integrity(), integrityKey, ivSource);
-        } finally {
-            SaDatabase.wipe(key, integrityKey);
-        }
+        this.transform = sa.newTransform(ivSource);
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.overlay.esp;
 
+import dev.overlay.esp.transform.EspTransform;
+import dev.overlay.esp.transform.IvSource;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.List;
@@ -131,6 +133,20 @@ public record SecurityAssociation(
     @Override
     public byte[] integrityKey() {
         return integrityKey == null ? null : integrityKey.clone();
+    }
+
+    /**
+     * A new transform of this SA (for {@link InboundSaState} and {@link OutboundSaState}), made
+     * from copies of the keys that are wiped once the transform holds its own.
+     */
+    EspTransform newTransform(IvSource ivSource) {
+        byte[] k = key();
+        byte[] ik = integrityKey();
+        try {
+            return EspTransform.create(algorithm, k, icvLength, integrity, ik, ivSource);
+        } finally {
+            SaDatabase.wipe(k, ik);
+        }
     }
 
     /** Zeroes this record's key copies; states already made from it keep (and wipe) their own. */

@@ -27,8 +27,6 @@ final class CipherHmacTransform extends EspTransform {
     private final Cipher encrypt;
     private final Cipher decrypt;
     private final Mac mac;
-    private final IvSource ivSource;
-    private final byte[] iv = new byte[16];
     private final byte[] in;
     private final byte[] out;
     private final byte[] full;
@@ -38,8 +36,7 @@ final class CipherHmacTransform extends EspTransform {
 
     CipherHmacTransform(EspAlgorithm algorithm, byte[] key, IntegrityAlgorithm integrity, byte[] integrityKey,
                         IvSource ivSource) {
-        super(algorithm, integrity == null ? 0 : integrity.icvLength());
-        this.ivSource = ivSource;
+        super(algorithm, integrity == null ? 0 : integrity.icvLength(), ivSource);
         try {
             if (algorithm == EspAlgorithm.NULL) {
                 encrypt = null;
@@ -73,8 +70,7 @@ final class CipherHmacTransform extends EspTransform {
     @Override
     public void seal(ByteBuf buf, int start, int end, long sequence, boolean esn) {
         if (encrypt != null) {
-            ivSource.next(sequence, iv);
-            buf.setBytes(start + 8, iv);
+            writeIv(buf, start, sequence);
             cbc(encrypt, buf, start + 24, end - start - 24);
         }
         if (mac != null) {
@@ -145,10 +141,11 @@ final class CipherHmacTransform extends EspTransform {
 
     @Override
     public void close() {
-        for (byte[] b : new byte[][] {iv, in, out, full, expected, received, high}) {
+        for (byte[] b : new byte[][] {in, out, full, expected, received, high}) {
             if (b != null) {
                 Arrays.fill(b, (byte) 0);
             }
         }
+        super.close();
     }
 }

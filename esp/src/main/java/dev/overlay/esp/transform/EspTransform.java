@@ -22,12 +22,18 @@ import java.util.Arrays;
 public abstract class EspTransform implements AutoCloseable {
     private final EspAlgorithm algorithm;
     private final int icvLength;
+    /** Where sealed packets' IVs come from; null for NULL encryption, which has none. */
+    private final IvSource ivSource;
     /** SPI || [seq high] || seq low: the AEAD AAD of RFC 4106 5, RFC 4309 5, RFC 7634 2.1. */
     final byte[] aad = new byte[12];
+    /** The explicit IV of the packet being sealed (or, for CBC, opened); zeroed by {@link #close()}. */
+    final byte[] iv;
 
-    EspTransform(EspAlgorithm algorithm, int icvLength) {
+    EspTransform(EspAlgorithm algorithm, int icvLength, IvSource ivSource) {
         this.algorithm = algorithm;
         this.icvLength = icvLength;
+        this.ivSource = ivSource;
+        this.iv = new byte[algorithm.ivLength()];
     }
 
     /**
@@ -39,18 +45,15 @@ public abstract class EspTransform implements AutoCloseable {
                                       IntegrityAlgorithm integrity, byte[] integrityKey, IvSource ivSource) {
         byte[] key = Arrays.copyOf(keyMaterial, algorithm.keyLength());
         byte[] salt = Arrays.copyOfRange(keyMaterial, algorithm.keyLength(), keyMaterial.length);
+        IvSource ivs = ivSource != null || algorithm == EspAlgorithm.NULL ? ivSource
+                : algorithm.sequenceIsNonce() ? IvSource.SEQUENCE : IvSource.unpredictable();
         try {
             return switch (algorithm) {
-                case AES_GCM_128, AES_GCM_256 -> new AeadTransform(algorithm, Aeads.gcm(key, salt, icvLength),
-                        ivSource == null ? IvSource.SEQUENCE : ivSource);
-                case AES_CCM_128, AES_CCM_256 -> new AeadTransform(algorithm, Aeads.ccm(key, salt, icvLength),
-                        ivSource == null ? IvSource.SEQUENCE : ivSource);
-                case CHACHA20_POLY1305 -> new AeadTransform(algorithm, Aeads.chaCha20Poly1305(key, salt),
-                        ivSource == null ? IvSource.SEQUENCE : ivSource);
-                case AES_GMAC_128, AES_GMAC_256 -> new GmacTransform(algorithm, JdkAead.gcm(key, salt, 16),
-                        ivSource == null ? IvSource.SEQUENCE : ivSource);
-                case AES_CBC_128, AES_CBC_256, NULL -> new CipherHmacTransform(algorithm, key, integrity, integrityKey,
-                        ivSource == null && algorithm != EspAlgorithm.NULL ? IvSource.unpredictable() : ivSource);
+                case AES_GCM_128, AES_GCM_256 -> new AeadTransform(algorithm, Aeads.gcm(key, salt, icvLength), ivs);
+                case AES_CCM_128, AES_CCM_256 -> new AeadTransform(algorithm, Aeads.ccm(key, salt, icvLength), ivs);
+                case CHACHA20_POLY1305 -> new AeadTransform(algorithm, Aeads.chaCha20Poly1305(key, salt), ivs);
+                case AES_GMAC_128, AES_GMAC_256 -> new GmacTransform(algorithm, JdkAead.gcm(key, salt, 16), ivs);
+                case AES_CBC_128, AES_CBC_256, NULL -> new CipherHmacTransform(algorithm, key, integrity, integrityKey, ivs);
             };
         } finally {
             Arrays.fill(key, (byte) 0);
@@ -76,9 +79,17 @@ public abstract class EspTransform implements AutoCloseable {
     /** Verifies the ICV at {@code end}, then decrypts in place; false when it does not verify. */
     public abstract boolean open(ByteBuf buf, int start, int end, long sequence, boolean esn);
 
-    /** Zeroes the key copies this transform holds. */
+    /** Zeroes the key copies this transform holds; subclasses zero theirs, then call this. */
     @Override
-    public abstract void close();
+    public void close() {
+        Arrays.fill(iv, (byte) 0);
+    }
+
+    /** Draws the next IV into {@link #iv} and writes it after the header, at {@code start + 8} (RFC 4303 2.3). */
+    final void writeIv(ByteBuf buf, int start, long sequence) {
+        ivSource.next(sequence, iv);
+        buf.setBytes(start + 8, iv);
+    }
 
     /** Fills {@link #aad} from the packet's header and returns its length (8, or 12 with ESN). */
     final int aad(ByteBuf buf, int start, long sequence, boolean esn) {

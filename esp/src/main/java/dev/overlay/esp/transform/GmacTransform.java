@@ -2,7 +2,6 @@ package dev.overlay.esp.transform;
 
 import dev.overlay.esp.EspAlgorithm;
 import io.netty.buffer.ByteBuf;
-import java.util.Arrays;
 
 /**
  * ENCR_NULL_AUTH_AES_GMAC (RFC 4543 3.3): nothing encrypted; the AAD is SPI || [seq high] ||
@@ -10,19 +9,15 @@ import java.util.Arrays;
  */
 final class GmacTransform extends EspTransform {
     private final JdkAead gcm;
-    private final IvSource ivSource;
-    private final byte[] iv = new byte[8];
 
     GmacTransform(EspAlgorithm algorithm, JdkAead gcm, IvSource ivSource) {
-        super(algorithm, 16);
+        super(algorithm, 16, ivSource);
         this.gcm = gcm;
-        this.ivSource = ivSource;
     }
 
     @Override
     public void seal(ByteBuf buf, int start, int end, long sequence, boolean esn) {
-        ivSource.next(sequence, iv);
-        buf.setBytes(start + 8, iv);
+        writeIv(buf, start, sequence);
         int aadLength = aad(buf, start, sequence, esn);
         gcm.macSeal(buf.getLong(start + 8), aad, aadLength, buf, start + 8, end - start - 8);
     }
@@ -36,6 +31,6 @@ final class GmacTransform extends EspTransform {
     @Override
     public void close() {
         gcm.close();
-        Arrays.fill(iv, (byte) 0);
+        super.close();
     }
 }
