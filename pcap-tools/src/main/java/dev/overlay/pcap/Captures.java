@@ -24,7 +24,40 @@ final class Captures {
         void handle(CapturedPacket packet);
     }
 
-    static CaptureReader open(Path in, String task) {
+    /** Receives each packet of the input with the output capture its results go to. */
+    @FunctionalInterface
+    interface PacketRewriter {
+        void handle(CapturedPacket packet, CaptureWriter writer);
+    }
+
+    /**
+     * Reads {@code --in} through {@code handler} ({@link #each}) and returns the exit status.
+     * {@code task} names the progress bar.
+     */
+    static int read(Options options, String task, Summary summary, PrintWriter err, PacketHandler handler) {
+        try (CaptureReader reader = open(options.in, task)) {
+            return each(reader, summary, options.strict, err, handler);
+        }
+    }
+
+    /**
+     * Reads {@code --in} through {@code handler} ({@link #each}), which writes to {@code out}: a
+     * capture with the input's timestamp precision, closed after the summary line. Returns the
+     * exit status.
+     */
+    static int rewrite(Options options, Path out, String task, Summary summary, PrintWriter err,
+                       PacketRewriter handler) {
+        try (CaptureReader reader = open(options.in, task)) {
+            CaptureWriter writer = create(out, reader.precision());
+            try {
+                return each(reader, summary, options.strict, err, packet -> handler.handle(packet, writer));
+            } finally {
+                close(writer);
+            }
+        }
+    }
+
+    private static CaptureReader open(Path in, String task) {
         try {
             return CaptureReader.openWithProgress(in, task);
         } catch (CaptureException e) {
@@ -32,7 +65,7 @@ final class Captures {
         }
     }
 
-    static CaptureWriter create(Path out, TimestampPrecision precision) {
+    private static CaptureWriter create(Path out, TimestampPrecision precision) {
         try {
             return CaptureWriter.create(out, precision);
         } catch (CaptureException e) {
@@ -44,7 +77,7 @@ final class Captures {
      * Feeds every packet of {@code reader} to {@code handler}, then prints the summary line.
      * Returns the exit status: 0, 3 under {@code strict} with drops, 1 when the capture was cut short.
      */
-    static int each(CaptureReader reader, Summary summary, boolean strict, PrintWriter err, PacketHandler handler) {
+    private static int each(CaptureReader reader, Summary summary, boolean strict, PrintWriter err, PacketHandler handler) {
         String failure = null;
         try {
             CapturedPacket packet;
@@ -63,7 +96,7 @@ final class Captures {
         return strict && summary.drops.total() > 0 ? Summary.EXIT_DROPPED : 0;
     }
 
-    static void close(CaptureWriter writer) {
+    private static void close(CaptureWriter writer) {
         try {
             writer.close();
         } catch (CaptureException e) {

@@ -5,8 +5,6 @@ import dev.overlay.datapath.OverlayDecap;
 import dev.overlay.datapath.SaTable;
 import dev.overlay.datapath.Tenant;
 import dev.overlay.datapath.Topology;
-import dev.overlay.pcap.capture.CaptureReader;
-import dev.overlay.pcap.capture.CaptureWriter;
 import dev.overlay.vtep.Ethernet;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -56,30 +54,21 @@ final class DecodeCommand implements Callable<Integer> {
         OverlayDecap decap = new OverlayDecap(topology, sas, verifyChecksums);
         OverlayDecap.Result result = new OverlayDecap.Result();
         Summary summary = new Summary();
-        try (CaptureReader reader = Captures.open(options.in, "decode")) {
-            CaptureWriter writer = Captures.create(out, reader.precision());
-            int status;
-            try {
-                status = Captures.each(reader, summary, options.strict, spec.commandLine().getErr(), packet -> {
-                    ByteBuf pkt = Unpooled.wrappedBuffer(packet.bytes());
-                    if (!decap.decapsulate(pkt, result, summary.drops)) {
-                        return;
-                    }
-                    if (only != null && result.tenant != only) {
-                        summary.drops.add(DatapathDrop.OTHER_TENANT);
-                        return;
-                    }
-                    if (tagVlan && result.tenant.config().vlan().isPresent()) {
-                        // The outer headers just removed leave room for the 4-byte tag.
-                        Ethernet.insertVlanTag(pkt, result.tenant.config().vlan().getAsInt());
-                    }
-                    writer.write(pkt, packet.epochSeconds(), packet.nanos());
-                    summary.out++;
-                });
-            } finally {
-                Captures.close(writer);
+        return Captures.rewrite(options, out, "decode", summary, spec.commandLine().getErr(), (packet, writer) -> {
+            ByteBuf pkt = Unpooled.wrappedBuffer(packet.bytes());
+            if (!decap.decapsulate(pkt, result, summary.drops)) {
+                return;
             }
-            return status;
-        }
+            if (only != null && result.tenant != only) {
+                summary.drops.add(DatapathDrop.OTHER_TENANT);
+                return;
+            }
+            if (tagVlan && result.tenant.config().vlan().isPresent()) {
+                // The outer headers just removed leave room for the 4-byte tag.
+                Ethernet.insertVlanTag(pkt, result.tenant.config().vlan().getAsInt());
+            }
+            writer.write(pkt, packet.epochSeconds(), packet.nanos());
+            summary.out++;
+        });
     }
 }

@@ -2,8 +2,6 @@ package dev.overlay.pcap;
 
 import dev.overlay.datapath.SaTable;
 import dev.overlay.datapath.Topology;
-import dev.overlay.pcap.capture.CaptureReader;
-import dev.overlay.pcap.capture.CaptureWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.file.Path;
@@ -46,26 +44,20 @@ final class DecryptCommand implements Callable<Integer> {
     public Integer call() {
         Topology topology = options.topology();
         Summary summary = new Summary();
-        try (SaTable sas = SaTable.of(topology, !noReplayCheck);
-             CaptureReader reader = Captures.open(options.in, "decrypt")) {
+        try (SaTable sas = SaTable.of(topology, !noReplayCheck)) {
             EspRemoval removal = new EspRemoval(topology, sas);
-            CaptureWriter writer = Captures.create(out, reader.precision());
-            try {
-                return Captures.each(reader, summary, options.strict, spec.commandLine().getErr(), packet -> {
-                    ByteBuf pkt = Unpooled.wrappedBuffer(packet.bytes());
-                    switch (removal.decrypt(pkt, summary.drops)) {
-                        case DECRYPTED -> writer.write(pkt, packet.epochSeconds(), packet.nanos());
-                        // Opening ESP works in place, but only an ESP packet is touched.
-                        case NOT_ESP -> writer.write(packet.bytes(), packet.epochSeconds(), packet.nanos());
-                        case DROPPED -> {
-                            return;
-                        }
+            return Captures.rewrite(options, out, "decrypt", summary, spec.commandLine().getErr(), (packet, writer) -> {
+                ByteBuf pkt = Unpooled.wrappedBuffer(packet.bytes());
+                switch (removal.decrypt(pkt, summary.drops)) {
+                    case DECRYPTED -> writer.write(pkt, packet.epochSeconds(), packet.nanos());
+                    // Opening ESP works in place, but only an ESP packet is touched.
+                    case NOT_ESP -> writer.write(packet.bytes(), packet.epochSeconds(), packet.nanos());
+                    case DROPPED -> {
+                        return;
                     }
-                    summary.out++;
-                });
-            } finally {
-                Captures.close(writer);
-            }
+                }
+                summary.out++;
+            });
         }
     }
 }

@@ -7,8 +7,6 @@ import dev.overlay.datapath.SaTable;
 import dev.overlay.datapath.Tenant;
 import dev.overlay.datapath.Topology;
 import dev.overlay.datapath.TxPath;
-import dev.overlay.pcap.capture.CaptureReader;
-import dev.overlay.pcap.capture.CaptureWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import java.nio.file.Path;
@@ -47,31 +45,22 @@ final class EncodeCommand implements Callable<Integer> {
         SaTable sas = SaTable.of(topology, true);
         TxPath tx = new TxPath(topology, new OverlayEncap(topology, sas), alloc);
         Summary summary = new Summary();
-        try (CaptureReader reader = Captures.open(options.in, "encode")) {
-            CaptureWriter writer = Captures.create(out, reader.precision());
-            int status;
-            try {
-                status = Captures.each(reader, summary, options.strict, spec.commandLine().getErr(), packet -> {
-                    ByteBuf frame = Buffers.frame(alloc, packet.bytes(), 0, packet.bytes().length);
-                    Tenant tenant = tx.selectTenant(frame, forced);
-                    if (tenant == null) {
-                        frame.release();
-                        summary.drops.add(DatapathDrop.NO_TENANT);
-                        return;
-                    }
-                    tx.forward(frame, tenant, (wire, t, peer) -> {
-                        try {
-                            writer.write(wire, packet.epochSeconds(), packet.nanos());
-                            summary.out++;
-                        } finally {
-                            wire.release();
-                        }
-                    }, summary.drops);
-                });
-            } finally {
-                Captures.close(writer);
+        return Captures.rewrite(options, out, "encode", summary, spec.commandLine().getErr(), (packet, writer) -> {
+            ByteBuf frame = Buffers.frame(alloc, packet.bytes(), 0, packet.bytes().length);
+            Tenant tenant = tx.selectTenant(frame, forced);
+            if (tenant == null) {
+                frame.release();
+                summary.drops.add(DatapathDrop.NO_TENANT);
+                return;
             }
-            return status;
-        }
+            tx.forward(frame, tenant, (wire, t, peer) -> {
+                try {
+                    writer.write(wire, packet.epochSeconds(), packet.nanos());
+                    summary.out++;
+                } finally {
+                    wire.release();
+                }
+            }, summary.drops);
+        });
     }
 }

@@ -4,7 +4,6 @@ import dev.overlay.datapath.OverlayDecap;
 import dev.overlay.datapath.SaTable;
 import dev.overlay.datapath.Tenant;
 import dev.overlay.datapath.Topology;
-import dev.overlay.pcap.capture.CaptureReader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.PrintWriter;
@@ -60,23 +59,20 @@ final class InspectCommand implements Callable<Integer> {
         OverlayDecap.Result result = new OverlayDecap.Result();
         Summary summary = new Summary();
         Map<Key, Row> rows = new TreeMap<>(Comparator.comparingInt(Key::tenantOrder).thenComparingLong(Key::spi));
-        int status;
-        try (CaptureReader reader = Captures.open(options.in, "inspect")) {
-            status = Captures.each(reader, summary, options.strict, spec.commandLine().getErr(), packet -> {
-                ByteBuf pkt = Unpooled.wrappedBuffer(packet.bytes());
-                if (!decap.decapsulate(pkt, result, summary.drops)) {
-                    return;
-                }
-                Tenant t = result.tenant;
-                Key key = new Key(order.indexOf(t.name()), t.name(), t.config().encapsulation().configName(),
-                        t.vni(), result.spi);
-                Row row = rows.computeIfAbsent(key, k -> new Row());
-                row.packets++;
-                row.wireBytes += packet.bytes().length;
-                row.frameBytes += pkt.readableBytes();
-                summary.out++;
-            });
-        }
+        int status = Captures.read(options, "inspect", summary, spec.commandLine().getErr(), packet -> {
+            ByteBuf pkt = Unpooled.wrappedBuffer(packet.bytes());
+            if (!decap.decapsulate(pkt, result, summary.drops)) {
+                return;
+            }
+            Tenant t = result.tenant;
+            Key key = new Key(order.indexOf(t.name()), t.name(), t.config().encapsulation().configName(),
+                    t.vni(), result.spi);
+            Row row = rows.computeIfAbsent(key, k -> new Row());
+            row.packets++;
+            row.wireBytes += packet.bytes().length;
+            row.frameBytes += pkt.readableBytes();
+            summary.out++;
+        });
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             printJson(out, rows, summary, sas);
