@@ -8,12 +8,12 @@ import dev.overlay.pcap.capture.CaptureException;
 import dev.overlay.pcap.capture.CaptureReader;
 import dev.overlay.pcap.capture.CaptureWriter;
 import dev.overlay.pcap.capture.CapturedPacket;
+import dev.overlay.pcap.capture.OracleProcess;
 import dev.overlay.pcap.capture.TimestampPrecision;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,8 +21,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What the ESP tool tests share: the CLI run in-process, the oracles (tshark, python3 with scapy)
@@ -61,37 +59,8 @@ final class EspToolsFixture {
 
     /** As {@link #run}, returning stdout and stderr. */
     static String[] exec(List<String> command, Map<String, String> env) {
-        if (command.get(0).startsWith("/") && !Files.isExecutable(Path.of(command.get(0)))) {
-            fail(command.get(0) + " is missing (bin/test installs python3, python3-scapy, tshark)");
-        }
-        try {
-            ProcessBuilder builder = new ProcessBuilder(command);
-            builder.environment().putAll(env);
-            Process process = builder.start();
-            process.getOutputStream().close();
-            CompletableFuture<String> stderr = new CompletableFuture<>();
-            Thread.ofVirtual().start(() -> {
-                try {
-                    stderr.complete(new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-                } catch (IOException e) {
-                    stderr.complete("");
-                }
-            });
-            String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(300, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                fail(String.join(" ", command) + " did not finish in 300 s");
-            }
-            if (process.exitValue() != 0) {
-                fail(String.join(" ", command) + " exited " + process.exitValue() + ": " + stderr.join());
-            }
-            return new String[] {stdout, stderr.join()};
-        } catch (IOException e) {
-            return fail(command.get(0) + " is missing (bin/test installs tshark, python3-scapy): " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return fail("interrupted");
-        }
+        OracleProcess.Result result = OracleProcess.run(command, env, 300);
+        return new String[] {result.stdout(), result.stderr()};
     }
 
     /**

@@ -2,16 +2,14 @@ package dev.overlay.pcap;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.IOException;
+import dev.overlay.pcap.capture.OracleProcess;
 import java.net.URISyntaxException;
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * The independent judges of the pcap commands: tshark's dissectors and scapy (python3), and the
@@ -85,31 +83,6 @@ final class OracleTools {
 
     /** Runs {@code command}, fails unless it exits 0, returns its stdout. */
     static String run(List<String> command) {
-        try {
-            Process process = new ProcessBuilder(command).start();
-            process.getOutputStream().close();
-            CompletableFuture<String> stderr = new CompletableFuture<>();
-            Thread.ofVirtual().start(() -> {
-                try {
-                    stderr.complete(new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-                } catch (IOException e) {
-                    stderr.complete("");
-                }
-            });
-            String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(120, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                return fail(String.join(" ", command) + " did not finish in 120 s");
-            }
-            if (process.exitValue() != 0) {
-                return fail(String.join(" ", command) + " exited " + process.exitValue() + ": " + stderr.join());
-            }
-            return stdout;
-        } catch (IOException e) {
-            return fail(command.get(0) + " is missing (apt-get install tshark python3-scapy): " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return fail("interrupted");
-        }
+        return OracleProcess.run(command, Map.of(), 120).stdout();
     }
 }

@@ -20,7 +20,7 @@ class LibpcapTest {
     try (CaptureWriter writer = CaptureWriter.create(in, TimestampPrecision.NANO)) {
       writer.write(CaptureWriterTest.frame(60, 1), 1, 2);
     }
-    Oracles.Result result = probe(List.of(), in.toString(), dir.resolve("out.pcap").toString());
+    OracleProcess.Result result = probe(List.of(), in.toString(), dir.resolve("out.pcap").toString());
     result.assertExit(0);
     assertEquals("copied 1\n", result.stdout());
     // No SLF4J binding warning, no Pcap4J INFO line, no JNA restricted-method warning.
@@ -31,7 +31,7 @@ class LibpcapTest {
   void unloadableLibpcapIsOneSentenceNamingTheLibraryNotALinkError() throws IOException {
     Path in = Files.write(dir.resolve("in.pcap"), java.util.HexFormat.of().parseHex(
         "d4c3b2a1020004000000000000000000ffff000001000000"));
-    Oracles.Result result = probe(List.of("-Dorg.pcap4j.core.pcapLibName=/nonexistent/libpcap.so.0.8"),
+    OracleProcess.Result result = probe(List.of("-Dorg.pcap4j.core.pcapLibName=/nonexistent/libpcap.so.0.8"),
         in.toString(), dir.resolve("out.pcap").toString());
     result.assertExit(1);
     assertEquals("libpcap could not be loaded from /nonexistent/libpcap.so.0.8 (org.pcap4j.core.pcapLibName):"
@@ -40,7 +40,7 @@ class LibpcapTest {
   }
 
   /** Runs {@link CaptureProbeMain} in a fresh JVM as bin/overlay would (native access enabled). */
-  private static Oracles.Result probe(List<String> jvmOptions, String... args) {
+  private static OracleProcess.Result probe(List<String> jvmOptions, String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--enable-native-access=ALL-UNNAMED");

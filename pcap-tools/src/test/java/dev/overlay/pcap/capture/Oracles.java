@@ -1,15 +1,11 @@
 package dev.overlay.pcap.capture;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * The independent tools the capture tests compare against: tshark, capinfos, editcap and
@@ -23,11 +19,7 @@ final class Oracles {
 
   /** Runs {@code command}, fails unless it exits 0, returns its stdout. */
   static String run(List<String> command) {
-    Result result = exec(command);
-    if (result.exitCode != 0) {
-      fail(String.join(" ", command) + " exited " + result.exitCode + ": " + result.stderr);
-    }
-    return result.stdout;
+    return OracleProcess.run(command, Map.of(), 120).stdout();
   }
 
   static String run(String... command) {
@@ -72,39 +64,8 @@ final class Oracles {
     return packet.epochSeconds() + "." + String.format("%09d", packet.nanos());
   }
 
-  static Result exec(List<String> command) {
-    if (command.get(0).startsWith("/") && !Files.isExecutable(Path.of(command.get(0)))) {
-      fail(command.get(0) + " is missing (install python3, python3-scapy, tshark)");
-    }
-    try {
-      Process process = new ProcessBuilder(command).start();
-      process.getOutputStream().close();
-      // Drain stderr beside stdout so a chatty tool cannot block on a full pipe.
-      var stderr = new java.util.concurrent.CompletableFuture<String>();
-      Thread.ofVirtual().start(() -> {
-        try {
-          stderr.complete(new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-          stderr.complete("");
-        }
-      });
-      String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!process.waitFor(120, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        fail(String.join(" ", command) + " did not finish in 120 s");
-      }
-      return new Result(process.exitValue(), stdout, stderr.join());
-    } catch (IOException e) {
-      return fail(command.get(0) + " is missing (install tshark, python3-scapy): " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return fail("interrupted");
-    }
-  }
-
-  record Result(int exitCode, String stdout, String stderr) {
-    void assertExit(int expected) {
-      assertEquals(expected, exitCode, () -> "exit " + exitCode + ", stdout: " + stdout + ", stderr: " + stderr);
-    }
+  /** Runs {@code command} and returns its exit code, stdout and stderr; a missing tool fails. */
+  static OracleProcess.Result exec(List<String> command) {
+    return OracleProcess.exec(command, Map.of(), 120);
   }
 }
