@@ -147,4 +147,49 @@ class GatewayReloadTest {
             assertArrayEquals(frame(MAC_2, MAC_1, "red again"), redB.take());
         }
     }
+    /**
+     * A reload holds the gateway while it opens a new tenant's udp port, which waits for the
+     * event loop to register the socket; the event loop also runs the task that wipes SAs
+     * replaced by an earlier reload, retireAfter later. That task used to take the gateway's
+     * monitor too: once it fired during such a reload, each waited for the other forever and the
+     * gateway stopped forwarding (found by a reload loop under traffic). Here each removal retires
+     * amber's SAs 1 ms later, while the next reload is already opening amber's port again.
+     */
+    @Test
+    void reloadOpeningAPortWhileReplacedSasRetireDoesNotDeadlock() throws Exception {
+        GatewayLab lab = new GatewayLab(dir).tenant("red", 1002, "geneve", true)
+                .gcmPair("red", 0x1002, TwoGateways.K_RED_AB, 0x2002, TwoGateways.K_RED_BA);
+        lab.retireAfter = java.time.Duration.ofMillis(1);
+        lab.start();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicInteger reloads = new java.util.concurrent.atomic.AtomicInteger();
+        Thread reloader = Thread.ofPlatform().daemon().name("test-reloader").start(() -> {
+            try {
+                for (int i = 1; i <= 100; i++) {
+                    if (i % 2 == 1) {
+                        lab.tenant("amber", 1004, "vxlan", true).gcmPair("amber", 0x4000 + i, TwoGateways.K_BLUE_AB,
+                                0x4800 + i, TwoGateways.K_BLUE_BA);
+                    } else {
+                        lab.tenants.remove("amber");
+                        lab.sasA.removeIf(l -> l.contains("[amber]"));
+                    }
+                    lab.reload(0);
+                    reloads.incrementAndGet();
+                }
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        });
+        reloader.join(60_000);
+        if (reloader.isAlive()) {
+            // Deadlocked: closing the lab would wait on the same monitor, so leave it and fail.
+            throw new AssertionError("reload " + (reloads.get() + 1) + " of 100 never returned: deadlocked");
+        }
+        try (lab) {
+            if (failed.get() != null) {
+                throw new AssertionError(failed.get());
+            }
+            assertEquals(100, reloads.get());
+        }
+    }
 }
