@@ -160,6 +160,20 @@ final class GatewayMetrics implements AutoCloseable {
                     cb.call(p.txDropped(), name, "tx");
                     cb.call(p.rxErrors(), name, "rx");
                 })).register(r);
+        CounterWithCallback.builder().name("overlay_port_gso_frames_total")
+                .help("TCP super-frames (GSO virtio header) a port read and cut into segments (rx) or coalesced and wrote (tx)")
+                .labelNames("port", "direction")
+                .callback(cb -> s.get().ports().forEach((name, p) -> {
+                    cb.call(p.rxGsoFrames(), name, "rx");
+                    cb.call(p.txGsoFrames(), name, "tx");
+                })).register(r);
+        CounterWithCallback.builder().name("overlay_port_gso_segments_total")
+                .help("MSS segments cut from super-frames (rx) or coalesced into them (tx)")
+                .labelNames("port", "direction")
+                .callback(cb -> s.get().ports().forEach((name, p) -> {
+                    cb.call(p.rxGsoSegments(), name, "rx");
+                    cb.call(p.txGsoSegments(), name, "tx");
+                })).register(r);
         CounterWithCallback.builder().name("overlay_underlay_packets_total")
                 .help("Datagrams the underlay sockets received (rx) and queued for sending (tx)")
                 .labelNames("direction").callback(cb -> {

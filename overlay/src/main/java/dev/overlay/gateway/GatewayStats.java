@@ -25,8 +25,13 @@ public record GatewayStats(Map<String, TenantStats> tenants, List<SaStats> sas,
     /** One SA: packets and bytes sealed (out) or opened (in), and its drops by reason. */
     public record SaStats(String spi, String direction, String peer, long packets, long bytes, Map<String, Long> drops) {}
 
+    /**
+     * One port's frames each way; gso: TCP super-frames read (rx, each cut into segments) and
+     * written (tx, each coalesced from segments), counted also in rxFrames/txFrames as segments.
+     */
     public record PortStats(String tenant, long rxFrames, long rxBytes, long txFrames, long txBytes,
-                            long txDropped, long rxErrors) {}
+                            long txDropped, long rxErrors, long rxGsoFrames, long rxGsoSegments,
+                            long txGsoFrames, long txGsoSegments) {}
 
     /** The count of one drop reason over every stage. */
     public long drops(String reason) {

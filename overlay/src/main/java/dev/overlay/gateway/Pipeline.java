@@ -62,6 +62,10 @@ final class Pipeline {
     final ConcurrentHashMap<String, TrafficCounters> traffic = new ConcurrentHashMap<>();
     private volatile View view;
     private volatile boolean stopping;
+    /** Ports each worker gave frames to with sendHeld since its last batch end (software GRO). */
+    private static final int HELD_PORTS = 8;
+    private final TenantPort[][] held;
+    private final int[] heldCount;
 
     Pipeline(WorkerPool pool, SteeringPolicy policy, SpiDispatcher owners, Underlay underlay, ByteBufAllocator alloc,
              SharedDrops shared) {
@@ -76,10 +80,17 @@ final class Pipeline {
         for (int i = 0; i < workers; i++) {
             drops[i] = new DropCounts();
         }
+        this.held = new TenantPort[workers][HELD_PORTS];
+        this.heldCount = new int[workers];
         this.rx = pool.handoff("esp-decrypt", new Stage<>() {
             @Override
             public void handle(Job job, Worker worker) {
                 receive(job, worker.index());
+            }
+
+            @Override
+            public void batchEnd(Worker worker) {
+                flushPorts(worker.index());
             }
         }, Job::release, Job::size);
         this.tx = pool.handoff("esp-encrypt", new Stage<>() {
@@ -94,8 +105,17 @@ final class Pipeline {
             }
         }, Job::release, Job::size);
         if (policy == SteeringPolicy.RFS) {
-            this.deliver = pool.handoff("deliver", (Job job, Worker worker) -> deliver(job),
-                    Job::release, Job::size);
+            this.deliver = pool.handoff("deliver", new Stage<>() {
+                @Override
+                public void handle(Job job, Worker worker) {
+                    deliver(job, worker.index());
+                }
+
+                @Override
+                public void batchEnd(Worker worker) {
+                    flushPorts(worker.index());
+                }
+            }, Job::release, Job::size);
             this.rfs = new RfsSteering<>(deliver, 4096);
             this.flowTables = new RfsSteering.FlowTable[workers];
             for (int i = 0; i < workers; i++) {
@@ -225,11 +245,11 @@ final class Pipeline {
         if (rfs != null) {
             rfs.submit(flowTables[w], InnerFlow.hash(buf), job);
         } else {
-            deliver(job);
+            deliver(job, w);
         }
     }
 
-    private void deliver(Job job) {
+    private void deliver(Job job, int w) {
         TenantPort[] ports = job.view.portsOf(job.tenant);
         if (ports.length == 0) {
             shared.add(GatewayDrop.NO_PORT);
@@ -242,9 +262,38 @@ final class Pipeline {
         t.rxBytes.add(frame.readableBytes());
         job.recycle();
         for (int i = 0; i < ports.length - 1; i++) {
-            ports[i].send(Buffers.copy(alloc, frame));
+            hold(w, ports[i], Buffers.copy(alloc, frame));
         }
-        ports[ports.length - 1].send(frame);
+        hold(w, ports[ports.length - 1], frame);
+    }
+
+    /** Sends through {@code port}, which may hold the frame until this worker's batch end. */
+    private void hold(int w, TenantPort port, ByteBuf frame) {
+        TenantPort[] mine = held[w];
+        int n = heldCount[w];
+        int i = 0;
+        while (i < n && mine[i] != port) {
+            i++;
+        }
+        if (i == n) {
+            if (n == HELD_PORTS) {
+                flushPorts(w);
+                n = 0;
+            }
+            mine[n] = port;
+            heldCount[w] = n + 1;
+        }
+        port.sendHeld(frame);
+    }
+
+    /** A worker's batch end: every port it held frames in writes them (or drops them, if closed). */
+    private void flushPorts(int w) {
+        TenantPort[] mine = held[w];
+        for (int i = 0; i < heldCount[w]; i++) {
+            mine[i].flush();
+            mine[i] = null;
+        }
+        heldCount[w] = 0;
     }
 
     // ---- port reader: tenant, fdb lookup, SA pick, steer to the SA's owner ------------------

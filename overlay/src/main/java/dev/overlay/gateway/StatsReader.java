@@ -79,7 +79,8 @@ final class StatsReader {
         ports.forEach((name, p) -> {
             PortCounters c = p.counters();
             portStats.put(name, new GatewayStats.PortStats(tenantOfPort.getOrDefault(name, ""), c.rxFrames.sum(),
-                    c.rxBytes.sum(), c.txFrames.sum(), c.txBytes.sum(), c.txDropped.sum(), c.rxErrors.sum()));
+                    c.rxBytes.sum(), c.txFrames.sum(), c.txBytes.sum(), c.txDropped.sum(), c.rxErrors.sum(), c.rxGsoFrames.sum(),
+                    c.rxGsoSegments.sum(), c.txGsoFrames.sum(), c.txGsoSegments.sum()));
         });
         return new GatewayStats(tenants, sas, drops, workers, portStats, underlay.rxPackets.sum(),
                 underlay.txPackets.sum());

@@ -85,6 +85,7 @@ final class Libc {
     private static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle WRITE = errnoCall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITEV = errnoCall("writev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle IOCTL = errnoCall("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
             Linker.Option.firstVariadicArg(2));
     private static final MethodHandle SOCKET = errnoCall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
@@ -145,6 +146,15 @@ final class Libc {
     static long read(int fd, long address, long count) {
         try {
             return (long) READ.invokeExact(STATE.get(), fd, MemorySegment.ofAddress(address), count);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** writev(2) of {@code count} {@code struct iovec} (base, length: 16 bytes each) at {@code iov}. */
+    static long writev(int fd, long iov, int count) {
+        try {
+            return (long) WRITEV.invokeExact(STATE.get(), fd, MemorySegment.ofAddress(iov), count);
         } catch (Throwable e) {
             throw new IllegalStateException(e);
         }

@@ -18,4 +18,10 @@ public final class PortCounters {
      * {@link Ports#MAX_FRAME}; for a udp port also datagrams from any source but its {@code remote}.
      */
     public final LongAdder rxErrors = new LongAdder();
+    /** TCP super-frames read with a GSO virtio header (TSO from the tenant's stack), and the segments cut from them. */
+    public final LongAdder rxGsoFrames = new LongAdder();
+    public final LongAdder rxGsoSegments = new LongAdder();
+    /** TCP super-frames written with a GSO virtio header (software GRO), and the segments coalesced into them. */
+    public final LongAdder txGsoFrames = new LongAdder();
+    public final LongAdder txGsoSegments = new LongAdder();
 }

@@ -41,6 +41,11 @@ final class TapPort implements TenantPort {
      * behind Ethernet and two 802.1Q tags, with room to spare so a full read means a cut one.
      */
     private static final int MAX_SUPER_FRAME = 65_536 + 1_024;
+    /**
+     * {@code -Doverlay.tap.gro=false}: sendHeld writes each frame at once, as send does, instead
+     * of coalescing a TCP flow's segments (for A/B measurement, and as a way out).
+     */
+    private static final boolean GRO = !"false".equals(System.getProperty("overlay.tap.gro"));
 
     private final String device;
     private final String name;
@@ -51,6 +56,8 @@ final class TapPort implements TenantPort {
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final List<Thread> readers = new ArrayList<>();
+    /** Each sending thread's software GRO (sendHeld, flush). */
+    private final ThreadLocal<TapGro> gro = ThreadLocal.withInitial(() -> new TapGro(this));
 
     private TapPort(String device, TapQueue[] queues, int wakeFd, ByteBufAllocator alloc) {
         this.device = device;
@@ -195,8 +202,14 @@ final class TapPort implements TenantPort {
                 return true;
             }
             case VirtioNetHeader.GSO_TCPV4, VirtioNetHeader.GSO_TCPV6 -> {
-                return TcpSegmenter.segment(in, partial ? csumStart : -1, VirtioNetHeader.gsoSize(in, 0),
-                        alloc, toSink) > 0;
+                int segments = TcpSegmenter.segment(in, partial ? csumStart : -1, VirtioNetHeader.gsoSize(in, 0),
+                        alloc, toSink);
+                if (segments <= 0) {
+                    return false;
+                }
+                counters.rxGsoFrames.increment();
+                counters.rxGsoSegments.add(segments);
+                return true;
             }
             default -> {
                 return false; // UDP fragmentation or segmentation: never offered by TUNSETOFFLOAD
@@ -261,6 +274,67 @@ final class TapPort implements TenantPort {
             return false;
         } finally {
             frame.release();
+        }
+    }
+
+    @Override
+    public void sendHeld(ByteBuf frame) {
+        if (GRO) {
+            gro.get().coalescer.offer(frame);
+        } else {
+            send(frame);
+        }
+    }
+
+    @Override
+    public void flush() {
+        if (GRO) {
+            gro.get().coalescer.flush();
+        }
+    }
+
+    ByteBufAllocator alloc() {
+        return alloc;
+    }
+
+    /**
+     * One writev(2) of a coalesced train ({@link TapGro}): {@code iov} already describes the virtio
+     * header and the bytes of {@code parts}, which are released whatever happens.
+     */
+    void writeTrain(ByteBuf[] parts, int count, long iov, long total, int segments, int headerLength) {
+        try {
+            TapQueue queue = queues[(int) (Thread.currentThread().threadId() % queues.length)];
+            if (!queue.enter(closed)) {
+                counters.txDropped.add(segments);
+                return;
+            }
+            long written;
+            int errno = 0;
+            try {
+                written = Libc.writev(queue.fd, iov, count);
+                if (written < 0) {
+                    errno = Libc.errno();
+                }
+            } finally {
+                queue.leave();
+            }
+            if (written == total) {
+                counters.txFrames.add(segments);
+                counters.txBytes.add(total - VirtioNetHeader.SIZE + (long) headerLength * (segments - 1));
+                counters.txGsoFrames.increment();
+                counters.txGsoSegments.add(segments);
+                return;
+            }
+            counters.txDropped.add(segments);
+            if (errno != Libc.EAGAIN && errno != Libc.ENOBUFS && errno != Libc.EINTR) {
+                queue.warnOnce(LOG, name + ": writev: " + (errno == 0 ? "short write" : Libc.strerror(errno))
+                        + " (further write errors counted in txDropped only)");
+            }
+        } finally {
+            for (int i = 0; i < count; i++) {
+                parts[i].release();
+                parts[i] = null;
+            }
         }
     }
 

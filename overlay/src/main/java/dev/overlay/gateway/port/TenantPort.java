@@ -35,6 +35,19 @@ public interface TenantPort extends AutoCloseable {
      */
     boolean send(ByteBuf frame);
 
+    /**
+     * As {@link #send}, but the port may hold the frame until {@link #flush()} on the same thread,
+     * to write it together with the next ones (a TAP port coalesces a TCP flow's segments into one
+     * super-frame: software GRO). A caller of this must call {@link #flush()} before it waits for
+     * more work, also after the port was closed, so that nothing stays held.
+     */
+    default void sendHeld(ByteBuf frame) {
+        send(frame);
+    }
+
+    /** Writes (or, once closed, drops and releases) what {@link #sendHeld} holds for this thread. */
+    default void flush() {}
+
     /** Frames and bytes each way, and drops by reason. */
     PortCounters counters();
 
