@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -97,6 +98,8 @@ public final class Gateway implements AutoCloseable {
     private final Lazy<SaTable> firstSas;
     /** Replaced SA states waiting out {@link Options#retireAfter}; guarded by itself, not by this gateway. */
     private final List<AutoCloseable> retiring = new ArrayList<>();
+    /** Persists outbound sequence numbers across restarts ({@code gateway.state-dir}); null without one. */
+    private final SequenceStore sequences;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private GatewayMetrics metrics;
     private boolean closed;
@@ -106,7 +109,7 @@ public final class Gateway implements AutoCloseable {
     @Inject
     Gateway(GatewayConfig gateway, Options options, EventLog log, ByteBufAllocator alloc, EventLoopGroup group,
             WorkerPool pool, SpiDispatcher owners, Underlay underlay, Pipeline pipeline, TenantPorts ports,
-            Lazy<Topology> firstTopology, Lazy<SaTable> firstSas) {
+            Lazy<Topology> firstTopology, Lazy<SaTable> firstSas, Optional<SequenceStore> sequences) {
         this.name = gateway.name();
         this.options = options;
         this.log = log;
@@ -119,6 +122,7 @@ public final class Gateway implements AutoCloseable {
         this.ports = ports;
         this.firstTopology = firstTopology;
         this.firstSas = firstSas;
+        this.sequences = sequences.orElse(null);
     }
 
     /** As {@link #start(OverlayConfig, Options)} with the system's ports. */
@@ -146,6 +150,16 @@ public final class Gateway implements AutoCloseable {
         ports.openAll(config);
         Topology topology = firstTopology.get();
         SaTable sas = firstSas.get();
+        if (sequences != null) {
+            sequences.open();
+            try {
+                sequences.adopt(sas.outboundStates()); // on disk before the first packet is sealed
+            } catch (java.io.IOException e) {
+                throw new PortException("state-dir: cannot write " + sequences.file() + ": " + e.getMessage(), e);
+            }
+        } else {
+            warnNonceReuse(config);
+        }
         assignOwners(config);
         pipeline.view(new View(topology, sas, pool.workers(), ports.byTenant(), alloc));
         underlay.open(pipeline, needsCleartext(config));
@@ -230,6 +244,17 @@ public final class Gateway implements AutoCloseable {
             log.warning("reload-refused", "error", e.getMessage());
             return new ReloadResult(false, List.of(), List.of(e.getMessage()));
         }
+        if (sequences != null) {
+            try {
+                sequences.adopt(sas.outboundStates()); // new SAs reserved on disk before the view uses them
+            } catch (java.io.IOException e) {
+                opened.values().forEach(TenantPort::close);
+                closeAll(sas.retiredBy(cur.sas));
+                String error = "state-dir: cannot write " + sequences.file() + ": " + e.getMessage();
+                log.warning("reload-refused", "error", error);
+                return new ReloadResult(false, List.of(), List.of(error));
+            }
+        }
         List<TenantPort> removedPorts = ports.swap(next, opened);
         // Make before break: owners for new SAs first, then the view that uses them, at once.
         assignOwners(next);
@@ -275,6 +300,10 @@ public final class Gateway implements AutoCloseable {
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         View v = pipeline.view();
+        if (sequences != null) {
+            // Every worker has stopped (pool.close joined them): the exact last numbers are final.
+            sequences.close(true);
+        }
         synchronized (retiring) {
             closeAll(retiring);
             retiring.clear();
@@ -315,6 +344,16 @@ public final class Gateway implements AutoCloseable {
         for (SaConfig sa : config.securityAssociations()) {
             int owner = owners.assign(direction(sa), (int) sa.spi());
             log.fine("sa-owner", "spi", sa.spiHex(), "direction", sa.direction().configName(), "worker", owner);
+        }
+    }
+
+    /** {@code run}'s echo of {@code check}'s warning: without a state directory a restart reuses nonces. */
+    private void warnNonceReuse(OverlayConfig config) {
+        for (SaConfig sa : config.securityAssociations()) {
+            if (sa.direction() == SaConfig.Direction.OUT && sa.algorithm().sequenceIsNonce()) {
+                log.warning("nonce-reuse-risk", "spi", sa.spiHex(), "algorithm", sa.algorithm().configName(),
+                        "advice", ConfigLoader.NONCE_REUSE_WARNING);
+            }
         }
     }
 
