@@ -303,6 +303,40 @@ final class GatewayLab implements AutoCloseable {
         }
     }
 
+    /**
+     * One tenant's frames stage by stage from the sending far end (gw-a when {@code from} is 0) to
+     * the receiving one, in order: what each stage took in. Read once traffic has stopped and
+     * drained, every step must equal the previous minus the drops counted between them.
+     */
+    Map<String, Long> ledger(String tenant, long sent, int from) {
+        int to = 1 - from;
+        int[] p = ports(tenant);
+        GatewayStats src = (from == 0 ? gwA : gwB).stats();
+        GatewayStats dst = (to == 0 ? gwA : gwB).stats();
+        String srcPort = "udp:" + (from == 0 ? A : B) + ":" + p[from * 2];
+        String dstPort = "udp:" + (to == 0 ? A : B) + ":" + p[to * 2];
+        Map<String, Long> l = new LinkedHashMap<>();
+        l.put("sent", sent);
+        l.put("kernel-drops@src-port", kernelDrops(p[from * 2]));
+        GatewayStats.PortStats sp = src.ports().get(srcPort);
+        l.put("src-port.rx", sp == null ? -1 : sp.rxFrames());
+        l.put("src-port.rxErrors", sp == null ? -1 : sp.rxErrors());
+        l.put("src-tenant.tx", src.tenants().containsKey(tenant) ? src.tenant(tenant).txFrames() : -1);
+        l.put("src-underlay.tx(all)", src.underlayTxPackets());
+        l.put("dst-underlay.rx(all)", dst.underlayRxPackets());
+        l.put("dst-tenant.rx", dst.tenants().containsKey(tenant) ? dst.tenant(tenant).rxFrames() : -1);
+        GatewayStats.PortStats dp = dst.ports().get(dstPort);
+        l.put("dst-port.tx", dp == null ? -1 : dp.txFrames());
+        l.put("dst-port.txDropped", dp == null ? -1 : dp.txDropped());
+        l.put("kernel-drops@far-end", kernelDrops(p[to * 2 + 1]));
+        FarEnd far = end(tenant, to);
+        l.put("far.received", far.received.get());
+        l.put("far.next", far.next.get());
+        l.put("far.lost", far.lost.get());
+        l.put("far.reordered", far.reordered.get());
+        return l;
+    }
+
     /** Drops of every stage flattened to reason -> count. */
     static Map<String, Long> drops(GatewayStats s) {
         Map<String, Long> all = new java.util.TreeMap<>();

@@ -84,6 +84,12 @@ final class GatewaySoak {
             lab.start();
             lab.end("amber", 0); // made once: the far ends outlive amber's comings and goings
             lab.end("amber", 1);
+            // The receiving ends exist before the first frame is sent: a frame delivered to a
+            // port nobody has bound yet would vanish (no ICMP error reaches an unconnected socket)
+            // and read as a loss at the start of the run.
+            for (String t : List.of("blue", "red", "green")) {
+                lab.end(t, t.equals("red") ? 0 : 1);
+            }
             streams.put("blue", new GatewayLab.Stream(lab.end("blue", 0), "blue", rate));
             streams.put("red", new GatewayLab.Stream(lab.end("red", 1), "red", rate));
             streams.put("green", new GatewayLab.Stream(lab.end("green", 0), "green", rate));
@@ -162,6 +168,16 @@ final class GatewaySoak {
                     System.out.println("soak: " + far + " sent " + n);
                 }
                 lost.put(e.getKey(), far.lost.get() + (n - far.next.get()) + far.reordered.get() + far.foreign.get());
+                if (print) {
+                    System.out.println("soak: ledger " + e.getKey() + " " + lab.ledger(e.getKey(), n, e.getKey().equals("red") ? 1 : 0));
+                }
+            }
+            if (print) {
+                for (Gateway gw : List.of(lab.gwA, lab.gwB)) {
+                    GatewayStats st = gw.stats();
+                    System.out.println("soak: " + gw.name() + " drops " + st.drops() + " ports " + st.ports()
+                            + " underlay rx " + st.underlayRxPackets() + " tx " + st.underlayTxPackets());
+                }
             }
             samples.add(sample((System.nanoTime() - start) / 1_000_000_000L, lab, streams, false));
             lab.close();
