@@ -157,8 +157,6 @@ public final class Gateway implements AutoCloseable {
             } catch (java.io.IOException e) {
                 throw new PortException("state-dir: cannot write " + sequences.file() + ": " + e.getMessage(), e);
             }
-        } else {
-            warnNonceReuse(config);
         }
         assignOwners(config);
         pipeline.view(new View(topology, sas, pool.workers(), ports.byTenant(), alloc));
@@ -172,6 +170,10 @@ public final class Gateway implements AutoCloseable {
         }
         long every = options.fdbAgeingInterval().toMillis();
         group.scheduleAtFixedRate(this::expireFdb, every, every, TimeUnit.MILLISECONDS);
+        if (sequences == null) {
+            // Only once everything opened: a start that fails is one sentence, nothing more.
+            warnNonceReuse(config);
+        }
         log.info("started", "address", config.gateway().address().getHostAddress(),
                 "esp-transport", config.gateway().espTransport().configName(), "workers", pool.workers(),
                 "steering", config.gateway().steering().configName(), "io", Underlay.transportName(),
