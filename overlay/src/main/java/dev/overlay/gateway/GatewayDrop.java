@@ -3,6 +3,8 @@ package dev.overlay.gateway;
 /** Drop reasons of the gateway's own steps, beside the datapath's ({@link dev.overlay.datapath.DatapathDrop}). */
 enum GatewayDrop {
     NO_PORT("no-port", "frames for a tenant that has no port to deliver them to"),
+    NO_PEER("no-peer", "frames of a tenant that lists no peer to send them to"),
+    STOPPING("stopping", "packets and frames that arrived while the gateway was starting or stopping"),
     PORT_GONE("port-gone", "frames read from a port whose tenant a reload removed"),
     UNDERLAY_BUSY("underlay-busy", "wire packets dropped because the underlay socket's send buffer was full"),
     UNDERLAY_CLOSED("underlay-closed", "wire packets sent while the gateway was stopping"),

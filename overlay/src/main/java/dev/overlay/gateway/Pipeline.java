@@ -166,6 +166,7 @@ final class Pipeline {
         int at = pkt.readerIndex();
         int n = pkt.readableBytes();
         if (stopping || v == null) {
+            shared.add(GatewayDrop.STOPPING);
             pkt.release();
             return;
         }
@@ -190,6 +191,7 @@ final class Pipeline {
     void receiveOverlay(ByteBuf payload, InetSocketAddress sender, int localPort, boolean geneve, Burst<Job> burst) {
         View v = view;
         if (stopping || v == null) {
+            shared.add(GatewayDrop.STOPPING);
             payload.release();
             return;
         }
@@ -302,6 +304,7 @@ final class Pipeline {
     void fromPort(TenantPort port, ByteBuf frame) {
         View v = view;
         if (stopping || v == null) {
+            shared.add(GatewayDrop.STOPPING);
             frame.release();
             return;
         }
@@ -329,6 +332,7 @@ final class Pipeline {
         List<Peer> peers = tenant.peers();
         int last = peers.size() - 1;
         if (last < 0) {
+            shared.add(GatewayDrop.NO_PEER);
             frame.release();
             return;
         }
