@@ -96,6 +96,7 @@ final class NetnsDemo {
                         lab.create(ns);
                         lab.moveIn(lab.tap(tenant, side), ns, side == 'a' ? "10.0.0.1/24" : "10.0.0.2/24", mtu);
                     }
+                    lab.pinNeighbours(tenant);
                 }
             } finally {
                 portLog.setLevel(level);

@@ -59,6 +59,27 @@ final class NetnsLab implements AutoCloseable {
         Shell.check("ip", "-n", ns, "link", "set", device, "up");
     }
 
+    /**
+     * Permanent neighbour entries between a tenant's two hosts. Without them the kernel probes a
+     * neighbour again (ARP) a few seconds after traffic stops, so a tenant at rest still sends a
+     * frame now and then, and the demo's isolation check, which counts every frame of the other
+     * tenant, would see it.
+     */
+    void pinNeighbours(String tenant) {
+        String nsA = namespace(tenant, 'a');
+        String nsB = namespace(tenant, 'b');
+        String macA = mac(nsA, tap(tenant, 'a'));
+        String macB = mac(nsB, tap(tenant, 'b'));
+        Shell.check("ip", "-n", nsA, "neigh", "replace", "10.0.0.2", "lladdr", macB, "dev", tap(tenant, 'a'),
+                "nud", "permanent");
+        Shell.check("ip", "-n", nsB, "neigh", "replace", "10.0.0.1", "lladdr", macA, "dev", tap(tenant, 'b'),
+                "nud", "permanent");
+    }
+
+    private static String mac(String ns, String device) {
+        return Shell.check("ip", "netns", "exec", ns, "cat", "/sys/class/net/" + device + "/address").strip();
+    }
+
     @Override
     public void close() {
         List<AutoCloseable> first;
