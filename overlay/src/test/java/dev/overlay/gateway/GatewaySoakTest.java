@@ -31,7 +31,9 @@ class GatewaySoakTest {
         for (String t : java.util.List.of("red", "green", "blue")) {
             assertTrue(r.lost().get(t) * 1000 <= r.sent().get(t), () -> t + " lost too much: " + r);
         }
-        assertTrue(r.sent().values().stream().allMatch(n -> n > 24 * 300 * 9 / 10), r::toString);
+        // Enough traffic that a reload lands in the middle of it: half the nominal rate at least
+        // (the senders fall behind on a loaded 2-core host; that is not what this test judges).
+        assertTrue(r.sent().values().stream().allMatch(n -> n > 24 * 300 / 2), r::toString);
         assertTrue(r.threadsMaxAfterWarmup() <= r.threadsAtWarmup(), r::toString);
         assertEquals(0, r.leaks(), r::toString);
     }
