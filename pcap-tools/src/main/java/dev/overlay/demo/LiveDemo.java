@@ -2,6 +2,7 @@ package dev.overlay.demo;
 
 import dev.overlay.cli.Configs;
 import dev.overlay.cli.UserException;
+import dev.overlay.config.GatewayConfig;
 import dev.overlay.config.OverlayConfig;
 import dev.overlay.config.PortConfig;
 import dev.overlay.config.TenantConfig;
@@ -15,12 +16,15 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,8 +49,12 @@ final class LiveDemo {
 
     /** Runs both gateways, the traffic and the checks; returns what went where. */
     static DemoReport run(Path configA, Path configB, List<TenantFrames> traffic) throws IOException {
-        OverlayConfig a = Configs.loadOrFail(configA);
-        OverlayConfig b = Configs.loadOrFail(configB);
+        // The gateways keep their sequence numbers in a private state-dir, as a deployment would
+        // (gateway.state-dir): no nonce is reused across demo runs, and no warning says it might be.
+        Path state = Files.createTempDirectory("overlay-demo-state-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        OverlayConfig a = withStateDir(Configs.loadOrFail(configA), state);
+        OverlayConfig b = withStateDir(Configs.loadOrFail(configB), state);
         Map<String, DemoReport.TenantRow> rows = new LinkedHashMap<>();
         List<End> ends = new ArrayList<>();
         Gateway gwA = null;
@@ -72,9 +80,23 @@ final class LiveDemo {
             for (End e : ends) {
                 e.channel.close();
             }
+            try (var files = Files.list(state)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(state);
         }
         return new DemoReport(a, List.copyOf(rows.values()),
                 List.of(new DemoReport.GatewayRow(gwA.name(), gwA.stats()), new DemoReport.GatewayRow(gwB.name(), gwB.stats())));
+    }
+
+    private static OverlayConfig withStateDir(OverlayConfig c, Path dir) {
+        GatewayConfig g = c.gateway();
+        GatewayConfig withDir = new GatewayConfig(g.name(), g.address(), g.mac(), g.espTransport(), g.espPort(),
+                g.vxlanPort(), g.genevePort(), g.underlayMtu(), g.workers(), g.steering(), g.metrics(),
+                Optional.of(dir));
+        return new OverlayConfig(c.source(), withDir, c.peers(), c.tenants(), c.securityAssociations(), c.locations());
     }
 
     private static Gateway start(OverlayConfig config, Path file) {

@@ -29,7 +29,9 @@ final class NetnsConfigs {
         StringBuilder y = new StringBuilder();
         y.append("# overlay demo --netns, run ").append(lab.id).append(": generated, keys for this run only\n");
         y.append("gateway:\n  name: ").append(self).append("\n  address: ").append(a ? "127.0.0.1" : "127.0.0.2")
-                .append("\n  esp-transport: udp\n  underlay-mtu: 1500\n  workers: 2\n  steering: spi\n");
+                .append("\n  esp-transport: udp\n  underlay-mtu: 1500\n  workers: 2\n  steering: spi\n")
+                // Sequence numbers persist beside the generated configs (their 0700 directory).
+                .append("  state-dir: .\n");
         y.append("peers:\n  ").append(peer).append(": { address: ").append(a ? "127.0.0.2" : "127.0.0.1").append(" }\n");
         y.append("tenants:\n");
         for (int t = 0; t < NetnsDemo.TENANTS.length; t++) {
