@@ -20,124 +20,124 @@ import java.util.function.LongSupplier;
  * source MACs cannot grow memory without bound (they then fall back to flooding).
  */
 public final class Fdb {
-  public static final Duration DEFAULT_AGEING = Duration.ofSeconds(300);
-  public static final int DEFAULT_MAX_LEARNED = 1 << 16;
-  private static final long REFRESH_NANOS = 1_000_000_000L;
+    public static final Duration DEFAULT_AGEING = Duration.ofSeconds(300);
+    public static final int DEFAULT_MAX_LEARNED = 1 << 16;
+    private static final long REFRESH_NANOS = 1_000_000_000L;
 
-  /** One entry as tools see it. */
-  public record Entry(MacAddress mac, String peer, boolean isStatic, Duration age) {}
+    /** One entry as tools see it. */
+    public record Entry(MacAddress mac, String peer, boolean isStatic, Duration age) {}
 
-  private final List<String> floodList;
-  private final MacTable table = new MacTable();
-  private final long ageingNanos;
-  private final LongSupplier nanoClock;
-  private final int maxLearned;
-  private final AtomicInteger learned = new AtomicInteger();
+    private final List<String> floodList;
+    private final MacTable table = new MacTable();
+    private final long ageingNanos;
+    private final LongSupplier nanoClock;
+    private final int maxLearned;
+    private final AtomicInteger learned = new AtomicInteger();
 
-  public Fdb(List<String> floodList, Map<MacAddress, String> staticEntries) {
-    this(floodList, staticEntries, DEFAULT_AGEING, System::nanoTime, DEFAULT_MAX_LEARNED);
-  }
-
-  /**
-   * @param floodList peers that receive broadcast, multicast and unknown unicast, in order
-   * @param nanoClock a monotonic clock in nanoseconds ({@code System::nanoTime}; fake in tests)
-   */
-  public Fdb(List<String> floodList, Map<MacAddress, String> staticEntries, Duration ageing,
-      LongSupplier nanoClock, int maxLearned) {
-    this.floodList = List.copyOf(floodList);
-    if (ageing.isNegative() || ageing.isZero()) {
-      throw new IllegalArgumentException("ageing: " + ageing + " (expected: > 0)");
+    public Fdb(List<String> floodList, Map<MacAddress, String> staticEntries) {
+        this(floodList, staticEntries, DEFAULT_AGEING, System::nanoTime, DEFAULT_MAX_LEARNED);
     }
-    Bounds.checkRange(maxLearned, 0, Integer.MAX_VALUE, "max learned");
-    this.ageingNanos = ageing.toNanos();
-    this.nanoClock = nanoClock;
-    this.maxLearned = maxLearned;
-    long now = nanoClock.getAsLong();
-    staticEntries.forEach((mac, peer) -> {
-      if (mac.isMulticast()) {
-        throw new IllegalArgumentException(
-            "fdb mac: " + mac + " (expected: a unicast address)");
-      }
-      MacTable.Node old = table.get(mac.value());
-      table.put(new MacTable.Node(mac.value(), peer, true, now), old);
-    });
-  }
 
-  /** The peer behind a known unicast MAC, or null: the caller floods. */
-  public String lookup(long mac) {
-    if (MacAddress.isMulticast(mac)) {
-      return null;
+    /**
+     * @param floodList peers that receive broadcast, multicast and unknown unicast, in order
+     * @param nanoClock a monotonic clock in nanoseconds ({@code System::nanoTime}; fake in tests)
+     */
+    public Fdb(List<String> floodList, Map<MacAddress, String> staticEntries, Duration ageing,
+            LongSupplier nanoClock, int maxLearned) {
+        this.floodList = List.copyOf(floodList);
+        if (ageing.isNegative() || ageing.isZero()) {
+            throw new IllegalArgumentException("ageing: " + ageing + " (expected: > 0)");
+        }
+        Bounds.checkRange(maxLearned, 0, Integer.MAX_VALUE, "max learned");
+        this.ageingNanos = ageing.toNanos();
+        this.nanoClock = nanoClock;
+        this.maxLearned = maxLearned;
+        long now = nanoClock.getAsLong();
+        staticEntries.forEach((mac, peer) -> {
+            if (mac.isMulticast()) {
+                throw new IllegalArgumentException(
+                        "fdb mac: " + mac + " (expected: a unicast address)");
+            }
+            MacTable.Node old = table.get(mac.value());
+            table.put(new MacTable.Node(mac.value(), peer, true, now), old);
+        });
     }
-    MacTable.Node s = table.get(mac);
-    if (s == null || (!s.isStatic && nanoClock.getAsLong() - s.lastSeen > ageingNanos)) {
-      return null;
+
+    /** The peer behind a known unicast MAC, or null: the caller floods. */
+    public String lookup(long mac) {
+        if (MacAddress.isMulticast(mac)) {
+            return null;
+        }
+        MacTable.Node s = table.get(mac);
+        if (s == null || (!s.isStatic && nanoClock.getAsLong() - s.lastSeen > ageingNanos)) {
+            return null;
+        }
+        return s.peer;
     }
-    return s.peer;
-  }
 
-  public List<String> floodList() {
-    return floodList;
-  }
-
-  /**
-   * Records that {@code srcMac} was seen behind {@code peer}. Multicast sources are never
-   * learned (they are not stations), static entries never move. True when the table changed
-   * (a new station or one that moved), so callers can count it.
-   */
-  public boolean learn(long srcMac, String peer) {
-    if (MacAddress.isMulticast(srcMac)) {
-      return false;
+    public List<String> floodList() {
+        return floodList;
     }
-    long now = nanoClock.getAsLong();
-    MacTable.Node s = table.get(srcMac);
-    if (s != null && (s.isStatic || s.peer.equals(peer))) {
-      if (!s.isStatic && now - s.lastSeen >= REFRESH_NANOS) {
-        s.lastSeen = now;
-      }
-      return false;
+
+    /**
+     * Records that {@code srcMac} was seen behind {@code peer}. Multicast sources are never
+     * learned (they are not stations), static entries never move. True when the table changed
+     * (a new station or one that moved), so callers can count it.
+     */
+    public boolean learn(long srcMac, String peer) {
+        if (MacAddress.isMulticast(srcMac)) {
+            return false;
+        }
+        long now = nanoClock.getAsLong();
+        MacTable.Node s = table.get(srcMac);
+        if (s != null && (s.isStatic || s.peer.equals(peer))) {
+            if (!s.isStatic && now - s.lastSeen >= REFRESH_NANOS) {
+                s.lastSeen = now;
+            }
+            return false;
+        }
+        if (s == null) {
+            if (learned.get() >= maxLearned) {
+                return false;
+            }
+            if (table.put(new MacTable.Node(srcMac, peer, false, now), null)) {
+                learned.incrementAndGet();
+                return true;
+            }
+            return false; // another worker learned it first
+        }
+        return table.put(new MacTable.Node(srcMac, peer, false, now), s); // the station moved
     }
-    if (s == null) {
-      if (learned.get() >= maxLearned) {
-        return false;
-      }
-      if (table.put(new MacTable.Node(srcMac, peer, false, now), null)) {
-        learned.incrementAndGet();
-        return true;
-      }
-      return false; // another worker learned it first
+
+    /** Removes learned entries not seen for the ageing time; returns how many. */
+    public int expire() {
+        long now = nanoClock.getAsLong();
+        int[] removed = {0};
+        table.forEach(s -> {
+            if (!s.isStatic && now - s.lastSeen > ageingNanos && table.remove(s)) {
+                learned.decrementAndGet();
+                removed[0]++;
+            }
+        });
+        return removed[0];
     }
-    return table.put(new MacTable.Node(srcMac, peer, false, now), s); // the station moved
-  }
 
-  /** Removes learned entries not seen for the ageing time; returns how many. */
-  public int expire() {
-    long now = nanoClock.getAsLong();
-    int[] removed = {0};
-    table.forEach(s -> {
-      if (!s.isStatic && now - s.lastSeen > ageingNanos && table.remove(s)) {
-        learned.decrementAndGet();
-        removed[0]++;
-      }
-    });
-    return removed[0];
-  }
+    /** Static plus learned entries, aged ones included until {@link #expire()} runs. */
+    public int size() {
+        return table.size();
+    }
 
-  /** Static plus learned entries, aged ones included until {@link #expire()} runs. */
-  public int size() {
-    return table.size();
-  }
+    public int learnedCount() {
+        return learned.get();
+    }
 
-  public int learnedCount() {
-    return learned.get();
-  }
-
-  /** Every entry, sorted by MAC: allocates, for tools. */
-  public List<Entry> snapshot() {
-    long now = nanoClock.getAsLong();
-    List<Entry> list = new ArrayList<>();
-    table.forEach(s -> list.add(new Entry(new MacAddress(s.mac), s.peer, s.isStatic,
-        Duration.ofNanos(Math.max(0, now - s.lastSeen)))));
-    list.sort(Comparator.comparingLong(e -> e.mac().value()));
-    return list;
-  }
+    /** Every entry, sorted by MAC: allocates, for tools. */
+    public List<Entry> snapshot() {
+        long now = nanoClock.getAsLong();
+        List<Entry> list = new ArrayList<>();
+        table.forEach(s -> list.add(new Entry(new MacAddress(s.mac), s.peer, s.isStatic,
+                Duration.ofNanos(Math.max(0, now - s.lastSeen)))));
+        list.sort(Comparator.comparingLong(e -> e.mac().value()));
+        return list;
+    }
 }

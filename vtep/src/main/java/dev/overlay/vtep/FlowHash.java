@@ -14,88 +14,88 @@ import io.netty.buffer.ByteBuf;
  * flow hashes the same in every run, so {@code pcap encode} output is reproducible.
  */
 public final class FlowHash {
-  public static final int MIN_SOURCE_PORT = 49152;
-  public static final int MAX_SOURCE_PORT = 65535;
-  private static final int SEED = 0x6F76_6C79;
-  private static final int TCP = 6;
-  private static final int UDP = 17;
-  private static final int SCTP = 132;
+    public static final int MIN_SOURCE_PORT = 49152;
+    public static final int MAX_SOURCE_PORT = 65535;
+    private static final int SEED = 0x6F76_6C79;
+    private static final int TCP = 6;
+    private static final int UDP = 17;
+    private static final int SCTP = 132;
 
-  private FlowHash() {}
+    private FlowHash() {}
 
-  public static int hash(ByteBuf frame, int offset, int length) {
-    int end = offset + length;
-    int h = SEED;
-    if (length < Ethernet.HEADER_LENGTH) {
-      return finish(mix(h, length));
+    public static int hash(ByteBuf frame, int offset, int length) {
+        int end = offset + length;
+        int h = SEED;
+        if (length < Ethernet.HEADER_LENGTH) {
+            return finish(mix(h, length));
+        }
+        int type = Ethernet.etherType(frame, offset);
+        int l3 = offset + Ethernet.HEADER_LENGTH;
+        if ((type == Ethernet.TYPE_VLAN || type == Ethernet.TYPE_QINQ) && end - l3 >= 4) {
+            type = frame.getUnsignedShort(l3 + 2);
+            l3 += 4;
+        }
+        if (type == Ethernet.TYPE_IPV4 && end - l3 >= Ipv4.HEADER_LENGTH) {
+            int protocol = frame.getUnsignedByte(l3 + 9);
+            h = mix(h, frame.getInt(l3 + 12));
+            h = mix(h, frame.getInt(l3 + 16));
+            boolean fragment = (frame.getUnsignedShort(l3 + 6)
+                    & (Ipv4.MORE_FRAGMENTS | Ipv4.OFFSET_MASK)) != 0;
+            int l4 = l3 + (frame.getUnsignedByte(l3) & 0x0F) * 4;
+            if (!fragment && hasPorts(protocol) && end - l4 >= 4) {
+                h = mix(h, frame.getInt(l4));
+            }
+            return finish(mix(h, protocol));
+        }
+        if (type == Ethernet.TYPE_IPV6 && end - l3 >= Ipv6.HEADER_LENGTH) {
+            int next = frame.getUnsignedByte(l3 + 6);
+            for (int i = 8; i < 40; i += 4) {
+                h = mix(h, frame.getInt(l3 + i));
+            }
+            int l4 = l3 + Ipv6.HEADER_LENGTH;
+            if (hasPorts(next) && end - l4 >= 4) {
+                h = mix(h, frame.getInt(l4));
+            }
+            return finish(mix(h, next));
+        }
+        long dst = Ethernet.destination(frame, offset);
+        long src = Ethernet.source(frame, offset);
+        h = mix(h, (int) (dst >>> 32));
+        h = mix(h, (int) dst);
+        h = mix(h, (int) (src >>> 32));
+        h = mix(h, (int) src);
+        return finish(mix(h, type));
     }
-    int type = Ethernet.etherType(frame, offset);
-    int l3 = offset + Ethernet.HEADER_LENGTH;
-    if ((type == Ethernet.TYPE_VLAN || type == Ethernet.TYPE_QINQ) && end - l3 >= 4) {
-      type = frame.getUnsignedShort(l3 + 2);
-      l3 += 4;
+
+    private static boolean hasPorts(int protocol) {
+        return protocol == TCP || protocol == UDP || protocol == SCTP;
     }
-    if (type == Ethernet.TYPE_IPV4 && end - l3 >= Ipv4.HEADER_LENGTH) {
-      int protocol = frame.getUnsignedByte(l3 + 9);
-      h = mix(h, frame.getInt(l3 + 12));
-      h = mix(h, frame.getInt(l3 + 16));
-      boolean fragment = (frame.getUnsignedShort(l3 + 6)
-          & (Ipv4.MORE_FRAGMENTS | Ipv4.OFFSET_MASK)) != 0;
-      int l4 = l3 + (frame.getUnsignedByte(l3) & 0x0F) * 4;
-      if (!fragment && hasPorts(protocol) && end - l4 >= 4) {
-        h = mix(h, frame.getInt(l4));
-      }
-      return finish(mix(h, protocol));
+
+    /** The outer UDP source port: 49152..65535, the dynamic range (RFC 6335, RFC 7348 sec. 5). */
+    public static int sourcePort(int hash) {
+        return MIN_SOURCE_PORT + (hash >>> 18);
     }
-    if (type == Ethernet.TYPE_IPV6 && end - l3 >= Ipv6.HEADER_LENGTH) {
-      int next = frame.getUnsignedByte(l3 + 6);
-      for (int i = 8; i < 40; i += 4) {
-        h = mix(h, frame.getInt(l3 + i));
-      }
-      int l4 = l3 + Ipv6.HEADER_LENGTH;
-      if (hasPorts(next) && end - l4 >= 4) {
-        h = mix(h, frame.getInt(l4));
-      }
-      return finish(mix(h, next));
+
+    /** A non-zero 20-bit flow label (zero would mean "unlabelled", RFC 6437). */
+    public static int ipv6FlowLabel(int hash) {
+        int label = hash & Ipv6.MAX_FLOW_LABEL;
+        return label == 0 ? 1 : label;
     }
-    long dst = Ethernet.destination(frame, offset);
-    long src = Ethernet.source(frame, offset);
-    h = mix(h, (int) (dst >>> 32));
-    h = mix(h, (int) dst);
-    h = mix(h, (int) (src >>> 32));
-    h = mix(h, (int) src);
-    return finish(mix(h, type));
-  }
 
-  private static boolean hasPorts(int protocol) {
-    return protocol == TCP || protocol == UDP || protocol == SCTP;
-  }
+    private static int mix(int h, int k) {
+        k *= 0xCC9E_2D51;
+        k = Integer.rotateLeft(k, 15);
+        k *= 0x1B87_3593;
+        h ^= k;
+        h = Integer.rotateLeft(h, 13);
+        return h * 5 + 0xE654_6B64;
+    }
 
-  /** The outer UDP source port: 49152..65535, the dynamic range (RFC 6335, RFC 7348 sec. 5). */
-  public static int sourcePort(int hash) {
-    return MIN_SOURCE_PORT + (hash >>> 18);
-  }
-
-  /** A non-zero 20-bit flow label (zero would mean "unlabelled", RFC 6437). */
-  public static int ipv6FlowLabel(int hash) {
-    int label = hash & Ipv6.MAX_FLOW_LABEL;
-    return label == 0 ? 1 : label;
-  }
-
-  private static int mix(int h, int k) {
-    k *= 0xCC9E_2D51;
-    k = Integer.rotateLeft(k, 15);
-    k *= 0x1B87_3593;
-    h ^= k;
-    h = Integer.rotateLeft(h, 13);
-    return h * 5 + 0xE654_6B64;
-  }
-
-  private static int finish(int h) {
-    h ^= h >>> 16;
-    h *= 0x85EB_CA6B;
-    h ^= h >>> 13;
-    h *= 0xC2B2_AE35;
-    return h ^ (h >>> 16);
-  }
+    private static int finish(int h) {
+        h ^= h >>> 16;
+        h *= 0x85EB_CA6B;
+        h ^= h >>> 13;
+        h *= 0xC2B2_AE35;
+        return h ^ (h >>> 16);
+    }
 }

@@ -12,59 +12,59 @@ import io.netty.buffer.ByteBuf;
  * has an even length (RFC 1071 section 2(A), byte order independence holds per 16-bit word).
  */
 public final class InternetChecksum {
-  private InternetChecksum() {}
+    private InternetChecksum() {}
 
-  /** The unfolded sum of {@code length} bytes at {@code index}; an odd last byte is padded with 0. */
-  public static long partial(ByteBuf buf, int index, int length) {
-    long sum = 0;
-    int i = index;
-    int end = index + length;
-    for (; i + 8 <= end; i += 8) {
-      long v = buf.getLong(i);
-      sum += (v >>> 32) + (v & 0xFFFF_FFFFL);
+    /** The unfolded sum of {@code length} bytes at {@code index}; an odd last byte is padded with 0. */
+    public static long partial(ByteBuf buf, int index, int length) {
+        long sum = 0;
+        int i = index;
+        int end = index + length;
+        for (; i + 8 <= end; i += 8) {
+            long v = buf.getLong(i);
+            sum += (v >>> 32) + (v & 0xFFFF_FFFFL);
+        }
+        if (i + 4 <= end) {
+            sum += buf.getUnsignedInt(i);
+            i += 4;
+        }
+        if (i + 2 <= end) {
+            sum += buf.getUnsignedShort(i);
+            i += 2;
+        }
+        if (i < end) {
+            sum += (buf.getUnsignedByte(i) << 8);
+        }
+        return sum;
     }
-    if (i + 4 <= end) {
-      sum += buf.getUnsignedInt(i);
-      i += 4;
-    }
-    if (i + 2 <= end) {
-      sum += buf.getUnsignedShort(i);
-      i += 2;
-    }
-    if (i < end) {
-      sum += (buf.getUnsignedByte(i) << 8);
-    }
-    return sum;
-  }
 
-  /** The unfolded sum of an address (4 or 16 bytes). */
-  public static long partial(byte[] bytes) {
-    long sum = 0;
-    for (int i = 0; i + 1 < bytes.length; i += 2) {
-      sum += ((bytes[i] & 0xFF) << 8) | (bytes[i + 1] & 0xFF);
+    /** The unfolded sum of an address (4 or 16 bytes). */
+    public static long partial(byte[] bytes) {
+        long sum = 0;
+        for (int i = 0; i + 1 < bytes.length; i += 2) {
+            sum += ((bytes[i] & 0xFF) << 8) | (bytes[i + 1] & 0xFF);
+        }
+        if ((bytes.length & 1) != 0) {
+            sum += (bytes[bytes.length - 1] & 0xFF) << 8;
+        }
+        return sum;
     }
-    if ((bytes.length & 1) != 0) {
-      sum += (bytes[bytes.length - 1] & 0xFF) << 8;
+
+    /** Folds a sum to 16 bits with end-around carry (not complemented). */
+    public static int fold(long sum) {
+        sum = (sum & 0xFFFF_FFFFL) + (sum >>> 32);
+        sum = (sum & 0xFFFF_FFFFL) + (sum >>> 32);
+        int s = (int) ((sum & 0xFFFF) + (sum >>> 16));
+        s = (s & 0xFFFF) + (s >>> 16);
+        return (s & 0xFFFF) + (s >>> 16);
     }
-    return sum;
-  }
 
-  /** Folds a sum to 16 bits with end-around carry (not complemented). */
-  public static int fold(long sum) {
-    sum = (sum & 0xFFFF_FFFFL) + (sum >>> 32);
-    sum = (sum & 0xFFFF_FFFFL) + (sum >>> 32);
-    int s = (int) ((sum & 0xFFFF) + (sum >>> 16));
-    s = (s & 0xFFFF) + (s >>> 16);
-    return (s & 0xFFFF) + (s >>> 16);
-  }
+    /** The checksum field value of a range whose checksum field is zero. */
+    public static int checksum(ByteBuf buf, int index, int length) {
+        return ~fold(partial(buf, index, length)) & 0xFFFF;
+    }
 
-  /** The checksum field value of a range whose checksum field is zero. */
-  public static int checksum(ByteBuf buf, int index, int length) {
-    return ~fold(partial(buf, index, length)) & 0xFFFF;
-  }
-
-  /** True when a range that includes its checksum field sums to 0xFFFF, as a correct one must. */
-  public static boolean verify(ByteBuf buf, int index, int length) {
-    return fold(partial(buf, index, length)) == 0xFFFF;
-  }
+    /** True when a range that includes its checksum field sums to 0xFFFF, as a correct one must. */
+    public static boolean verify(ByteBuf buf, int index, int length) {
+        return fold(partial(buf, index, length)) == 0xFFFF;
+    }
 }

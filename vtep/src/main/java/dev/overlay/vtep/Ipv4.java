@@ -22,41 +22,41 @@ import io.netty.buffer.ByteBuf;
  * </pre>
  */
 public final class Ipv4 {
-  public static final int HEADER_LENGTH = 20;
-  public static final int DEFAULT_TTL = 64;
-  public static final int PROTOCOL_UDP = 17;
-  public static final int PROTOCOL_ESP = 50;
-  /** Flags and fragment offset: DF set, offset 0. */
-  static final int DONT_FRAGMENT = 0x4000;
-  static final int MORE_FRAGMENTS = 0x2000;
-  static final int OFFSET_MASK = 0x1FFF;
+    public static final int HEADER_LENGTH = 20;
+    public static final int DEFAULT_TTL = 64;
+    public static final int PROTOCOL_UDP = 17;
+    public static final int PROTOCOL_ESP = 50;
+    /** Flags and fragment offset: DF set, offset 0. */
+    static final int DONT_FRAGMENT = 0x4000;
+    static final int MORE_FRAGMENTS = 0x2000;
+    static final int OFFSET_MASK = 0x1FFF;
 
-  private Ipv4() {}
+    private Ipv4() {}
 
-  /**
-   * Writes a 20-byte header for the readable bytes as payload and moves the reader index back.
-   * The datagram is atomic in the sense of RFC 6864 section 4: DF set and identification 0,
-   * since the overlay never fragments (RFC 7348 section 4.3). TOS 0, TTL 64.
-   */
-  public static void prepend(ByteBuf buf, byte[] src, byte[] dst, int protocol) {
-    Bounds.checkHeadroom(buf, HEADER_LENGTH, "ipv4");
-    checkV4(src, "src");
-    checkV4(dst, "dst");
-    int totalLength = buf.readableBytes() + HEADER_LENGTH;
-    Bounds.checkRange(totalLength, HEADER_LENGTH, 0xFFFF, "ipv4 total length");
-    int at = buf.readerIndex() - HEADER_LENGTH;
-    buf.setInt(at, 0x4500_0000 | totalLength);
-    buf.setInt(at + 4, DONT_FRAGMENT);
-    buf.setInt(at + 8, (DEFAULT_TTL << 24) | ((protocol & 0xFF) << 16));
-    buf.setBytes(at + 12, src);
-    buf.setBytes(at + 16, dst);
-    buf.setShort(at + 10, InternetChecksum.checksum(buf, at, HEADER_LENGTH));
-    buf.readerIndex(at);
-  }
-
-  private static void checkV4(byte[] address, String name) {
-    if (Bounds.checkAddress(address, name).length != 4) {
-      throw new IllegalArgumentException(name + ": 16 bytes (expected: 4 bytes for IPv4)");
+    /**
+     * Writes a 20-byte header for the readable bytes as payload and moves the reader index back.
+     * The datagram is atomic in the sense of RFC 6864 section 4: DF set and identification 0,
+     * since the overlay never fragments (RFC 7348 section 4.3). TOS 0, TTL 64.
+     */
+    public static void prepend(ByteBuf buf, byte[] src, byte[] dst, int protocol) {
+        Bounds.checkHeadroom(buf, HEADER_LENGTH, "ipv4");
+        checkV4(src, "src");
+        checkV4(dst, "dst");
+        int totalLength = buf.readableBytes() + HEADER_LENGTH;
+        Bounds.checkRange(totalLength, HEADER_LENGTH, 0xFFFF, "ipv4 total length");
+        int at = buf.readerIndex() - HEADER_LENGTH;
+        buf.setInt(at, 0x4500_0000 | totalLength);
+        buf.setInt(at + 4, DONT_FRAGMENT);
+        buf.setInt(at + 8, (DEFAULT_TTL << 24) | ((protocol & 0xFF) << 16));
+        buf.setBytes(at + 12, src);
+        buf.setBytes(at + 16, dst);
+        buf.setShort(at + 10, InternetChecksum.checksum(buf, at, HEADER_LENGTH));
+        buf.readerIndex(at);
     }
-  }
+
+    private static void checkV4(byte[] address, String name) {
+        if (Bounds.checkAddress(address, name).length != 4) {
+            throw new IllegalArgumentException(name + ": 16 bytes (expected: 4 bytes for IPv4)");
+        }
+    }
 }

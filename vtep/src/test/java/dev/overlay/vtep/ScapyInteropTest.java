@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /** scapy builds tunnels; our receive path must find exactly what scapy put in. */
 class ScapyInteropTest {
-  private static final String SCRIPT = """
+    private static final String SCRIPT = """
       import json
       from scapy.all import Ether, Dot1Q, IP, IPv6, UDP, ICMP, TCP, raw
       from scapy.layers.inet6 import IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting
@@ -40,45 +40,45 @@ class ScapyInteropTest {
               'options': [[o.classid, o.type, o.data.hex()] for o in opts]}))
       """;
 
-  @Test
-  void scapyBuiltTunnelsParseToWhatScapyPutIn() throws Exception {
-    String out = ExternalTools.python(SCRIPT);
-    ObjectMapper json = new ObjectMapper();
-    HexFormat hex = HexFormat.of();
-    OuterHeaders h = new OuterHeaders();
-    int n = 0;
-    for (String line : out.split("\n")) {
-      if (line.isBlank()) {
-        continue;
-      }
-      JsonNode c = json.readTree(line);
-      ByteBuf pkt = Unpooled.wrappedBuffer(hex.parseHex(c.get("hex").asText()));
-      try {
-        Geneve.OptionFilter known = (cls, type) -> cls == 0xFFFF && type == 0x80;
-        TestPackets.Decap d = TestPackets.decapsulate(pkt, h, true, known);
-        String name = "case " + n + ": " + line;
-        assertNull(d.drop, name);
-        assertTrue(d.overlay, name);
-        assertEquals(c.get("vni").asInt(), d.vni, name);
-        assertEquals(c.get("vlan").asInt(), h.outerVlan, name);
-        assertArrayEquals(hex.parseHex(c.get("inner").asText()), d.inner(pkt), name);
-        if (c.get("kind").asText().equals("geneve")) {
-          List<GeneveOption> expected = new ArrayList<>();
-          for (JsonNode o : c.get("options")) {
-            expected.add(new GeneveOption(o.get(0).asInt(), o.get(1).asInt(),
-                hex.parseHex(o.get(2).asText())));
-          }
-          assertEquals(expected, Geneve.options(pkt, h.payloadOffset), name);
-          if (expected.stream().anyMatch(GeneveOption::critical)) {
-            assertEquals(VtepDrop.GENEVE_CRITICAL_OPTION, Geneve.check(pkt, h.payloadOffset,
-                h.payloadLength, Geneve.OptionFilter.NONE), name);
-          }
+    @Test
+    void scapyBuiltTunnelsParseToWhatScapyPutIn() throws Exception {
+        String out = ExternalTools.python(SCRIPT);
+        ObjectMapper json = new ObjectMapper();
+        HexFormat hex = HexFormat.of();
+        OuterHeaders h = new OuterHeaders();
+        int n = 0;
+        for (String line : out.split("\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode c = json.readTree(line);
+            ByteBuf pkt = Unpooled.wrappedBuffer(hex.parseHex(c.get("hex").asText()));
+            try {
+                Geneve.OptionFilter known = (cls, type) -> cls == 0xFFFF && type == 0x80;
+                TestPackets.Decap d = TestPackets.decapsulate(pkt, h, true, known);
+                String name = "case " + n + ": " + line;
+                assertNull(d.drop, name);
+                assertTrue(d.overlay, name);
+                assertEquals(c.get("vni").asInt(), d.vni, name);
+                assertEquals(c.get("vlan").asInt(), h.outerVlan, name);
+                assertArrayEquals(hex.parseHex(c.get("inner").asText()), d.inner(pkt), name);
+                if (c.get("kind").asText().equals("geneve")) {
+                    List<GeneveOption> expected = new ArrayList<>();
+                    for (JsonNode o : c.get("options")) {
+                        expected.add(new GeneveOption(o.get(0).asInt(), o.get(1).asInt(),
+                                hex.parseHex(o.get(2).asText())));
+                    }
+                    assertEquals(expected, Geneve.options(pkt, h.payloadOffset), name);
+                    if (expected.stream().anyMatch(GeneveOption::critical)) {
+                        assertEquals(VtepDrop.GENEVE_CRITICAL_OPTION, Geneve.check(pkt, h.payloadOffset,
+                                h.payloadLength, Geneve.OptionFilter.NONE), name);
+                    }
+                }
+            } finally {
+                pkt.release();
+            }
+            n++;
         }
-      } finally {
-        pkt.release();
-      }
-      n++;
+        assertEquals(7, n);
     }
-    assertEquals(7, n);
-  }
 }

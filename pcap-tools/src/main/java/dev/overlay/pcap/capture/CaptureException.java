@@ -8,13 +8,13 @@ import java.io.IOException;
  * message never needs a stack trace to be understood, so callers should not print one.
  */
 public final class CaptureException extends IOException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public CaptureException(String message) {
-    super(message);
-  }
+    public CaptureException(String message) {
+        super(message);
+    }
 
-  public CaptureException(String message, Throwable cause) {
-    super(message, cause);
-  }
+    public CaptureException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -13,29 +13,29 @@ package dev.overlay.pcap.capture;
  * @param originalLength the frame's length on the wire, at least {@code bytes.length}
  */
 public record CapturedPacket(byte[] bytes, long epochSeconds, int nanos, int originalLength) {
-  public CapturedPacket {
-    if (bytes == null) {
-      throw new NullPointerException("bytes");
+    public CapturedPacket {
+        if (bytes == null) {
+            throw new NullPointerException("bytes");
+        }
+        if (epochSeconds < 0) {
+            throw new IllegalArgumentException("epochSeconds: " + epochSeconds + " (expected: >= 0)");
+        }
+        if (nanos < 0 || nanos > 999_999_999) {
+            throw new IllegalArgumentException("nanos: " + nanos + " (expected: 0-999999999)");
+        }
+        if (originalLength < bytes.length) {
+            throw new IllegalArgumentException(
+                    "originalLength: " + originalLength + " (expected: >= " + bytes.length + ")");
+        }
     }
-    if (epochSeconds < 0) {
-      throw new IllegalArgumentException("epochSeconds: " + epochSeconds + " (expected: >= 0)");
-    }
-    if (nanos < 0 || nanos > 999_999_999) {
-      throw new IllegalArgumentException("nanos: " + nanos + " (expected: 0-999999999)");
-    }
-    if (originalLength < bytes.length) {
-      throw new IllegalArgumentException(
-          "originalLength: " + originalLength + " (expected: >= " + bytes.length + ")");
-    }
-  }
 
-  /** A packet whose captured bytes are the whole frame. */
-  public CapturedPacket(byte[] bytes, long epochSeconds, int nanos) {
-    this(bytes, epochSeconds, nanos, bytes.length);
-  }
+    /** A packet whose captured bytes are the whole frame. */
+    public CapturedPacket(byte[] bytes, long epochSeconds, int nanos) {
+        this(bytes, epochSeconds, nanos, bytes.length);
+    }
 
-  /** The capture time in nanoseconds since the epoch, for ordering and arithmetic. */
-  public long epochNanos() {
-    return Math.addExact(Math.multiplyExact(epochSeconds, 1_000_000_000L), nanos);
-  }
+    /** The capture time in nanoseconds since the epoch, for ordering and arithmetic. */
+    public long epochNanos() {
+        return Math.addExact(Math.multiplyExact(epochSeconds, 1_000_000_000L), nanos);
+    }
 }

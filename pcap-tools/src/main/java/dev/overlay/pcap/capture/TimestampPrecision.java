@@ -9,21 +9,21 @@ import org.pcap4j.core.PcapHandle;
  * nanosecond capture stays exact.
  */
 public enum TimestampPrecision {
-  MICRO(0xa1b2c3d4),
-  NANO(0xa1b23c4d);
+    MICRO(0xa1b2c3d4),
+    NANO(0xa1b23c4d);
 
-  private final int pcapMagic;
+    private final int pcapMagic;
 
-  TimestampPrecision(int pcapMagic) {
-    this.pcapMagic = pcapMagic;
-  }
+    TimestampPrecision(int pcapMagic) {
+        this.pcapMagic = pcapMagic;
+    }
 
-  /** The pcap file magic that announces this precision (big-endian reading). */
-  public int pcapMagic() {
-    return pcapMagic;
-  }
+    /** The pcap file magic that announces this precision (big-endian reading). */
+    public int pcapMagic() {
+        return pcapMagic;
+    }
 
-  PcapHandle.TimestampPrecision toPcap4j() {
-    return this == NANO ? PcapHandle.TimestampPrecision.NANO : PcapHandle.TimestampPrecision.MICRO;
-  }
+    PcapHandle.TimestampPrecision toPcap4j() {
+        return this == NANO ? PcapHandle.TimestampPrecision.NANO : PcapHandle.TimestampPrecision.MICRO;
+    }
 }

@@ -8,18 +8,18 @@ import java.nio.file.Path;
  * a user would see on stderr, from a fresh JVM where Pcap4J has not been loaded yet.
  */
 final class CaptureProbeMain {
-  private CaptureProbeMain() {}
+    private CaptureProbeMain() {}
 
-  public static void main(String[] args) {
-    try (CaptureReader reader = CaptureReader.openWithProgress(Path.of(args[0]), "copy");
-        CaptureWriter writer = CaptureWriter.create(Path.of(args[1]), reader.precision())) {
-      for (CapturedPacket p; (p = reader.next()) != null; ) {
-        writer.write(p);
-      }
-      System.out.println("copied " + writer.packetsWritten());
-    } catch (CaptureException e) {
-      System.out.println(e.getMessage());
-      System.exit(1);
+    public static void main(String[] args) {
+        try (CaptureReader reader = CaptureReader.openWithProgress(Path.of(args[0]), "copy");
+                CaptureWriter writer = CaptureWriter.create(Path.of(args[1]), reader.precision())) {
+            for (CapturedPacket p; (p = reader.next()) != null; ) {
+                writer.write(p);
+            }
+            System.out.println("copied " + writer.packetsWritten());
+        } catch (CaptureException e) {
+            System.out.println(e.getMessage());
+            System.exit(1);
+        }
     }
-  }
 }

@@ -11,24 +11,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ProgressTest {
-  @Test
-  void barOnlyForLargeFilesOnATerminalOutsideCi() {
-    assertTrue(Progress.shouldShow(Progress.MIN_SIZE + 1, true, false));
-    assertFalse(Progress.shouldShow(Progress.MIN_SIZE, true, false));
-    assertFalse(Progress.shouldShow(1L << 30, false, false));
-    assertFalse(Progress.shouldShow(1L << 30, true, true));
-  }
-
-  @Test
-  void testsNeverSeeABarBecauseStderrIsNotATerminal(@TempDir Path dir) throws IOException {
-    Path large = dir.resolve("large.pcap");
-    try (RandomAccessFile file = new RandomAccessFile(large.toFile(), "rw")) {
-      file.setLength(Progress.MIN_SIZE * 2);
+    @Test
+    void barOnlyForLargeFilesOnATerminalOutsideCi() {
+        assertTrue(Progress.shouldShow(Progress.MIN_SIZE + 1, true, false));
+        assertFalse(Progress.shouldShow(Progress.MIN_SIZE, true, false));
+        assertFalse(Progress.shouldShow(1L << 30, false, false));
+        assertFalse(Progress.shouldShow(1L << 30, true, true));
     }
-    Progress progress = Progress.forFile(large, "reading");
-    assertSame(Progress.none(), progress);
-    assertFalse(progress.isShown());
-    progress.update(1000);
-    progress.close();
-  }
+
+    @Test
+    void testsNeverSeeABarBecauseStderrIsNotATerminal(@TempDir Path dir) throws IOException {
+        Path large = dir.resolve("large.pcap");
+        try (RandomAccessFile file = new RandomAccessFile(large.toFile(), "rw")) {
+            file.setLength(Progress.MIN_SIZE * 2);
+        }
+        Progress progress = Progress.forFile(large, "reading");
+        assertSame(Progress.none(), progress);
+        assertFalse(progress.isShown());
+        progress.update(1000);
+        progress.close();
+    }
 }
