@@ -114,7 +114,7 @@ final class NetnsDemo {
     }
 
     private static Row measure(NetnsLab lab, String tenant, String other, int seconds, Gateway gwA, Gateway gwB) {
-        long otherBefore = otherFrames(gwA, gwB, other);
+        long otherBefore = awaitQuiet(gwA, gwB, other);
         String near = lab.namespace(tenant, 'a');
         String far = lab.namespace(tenant, 'b');
         Shell.Result ping = Shell.run(30, List.of("ip", "netns", "exec", near, "ping", "-c", "5", "-i", "0.2", "-W", "2",
@@ -167,6 +167,33 @@ final class NetnsDemo {
             }
             Thread.sleep(50);
         }
+    }
+
+    /**
+     * Waits until the other tenant has been silent for a second (at most 10 s) and returns its
+     * frame count then. The tenant measured before it may still be closing its iperf3 connection
+     * (FIN, RST) when this one starts: those frames are its own traffic, not a leak.
+     */
+    private static long awaitQuiet(Gateway gwA, Gateway gwB, String tenant) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long last = otherFrames(gwA, gwB, tenant);
+        long since = System.nanoTime();
+        while (System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            long now = otherFrames(gwA, gwB, tenant);
+            if (now != last) {
+                last = now;
+                since = System.nanoTime();
+            } else if (System.nanoTime() - since >= TimeUnit.SECONDS.toNanos(1)) {
+                break;
+            }
+        }
+        return last;
     }
 
     /** Frames the other tenant's ports gave to or took from the gateways: nothing should move while one tenant talks. */
