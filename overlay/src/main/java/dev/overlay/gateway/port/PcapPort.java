@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.pcap4j.core.NotOpenException;
 import org.pcap4j.core.PcapHandle;
@@ -133,11 +132,7 @@ final class PcapPort implements TenantPort {
         ByteBuf frame = Buffers.frame(alloc, packet, 0, packet.length);
         counters.rxFrames.increment();
         counters.rxBytes.add(packet.length);
-        try {
-            sink.receive(this, frame);
-        } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, name + ": frame sink failed", e);
-        }
+        Sinks.deliver(sink, this, frame, LOG);
     }
 
     @Override

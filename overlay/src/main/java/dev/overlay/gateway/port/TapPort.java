@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -218,12 +217,7 @@ final class TapPort implements TenantPort {
     }
 
     private void deliver(FrameSink sink, ByteBuf frame) {
-        try {
-            sink.receive(this, frame);
-        } catch (RuntimeException e) {
-            // The sink owns the frame even when it throws; a bug there must not stop the port.
-            LOG.log(Level.SEVERE, name + ": frame sink failed", e);
-        }
+        Sinks.deliver(sink, this, frame, LOG);
     }
 
     @Override

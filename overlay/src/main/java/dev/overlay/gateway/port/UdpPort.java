@@ -17,7 +17,6 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -180,11 +179,7 @@ final class UdpPort implements TenantPort {
             }
             counters.rxFrames.increment();
             counters.rxBytes.add(length);
-            try {
-                target.receive(UdpPort.this, frame);
-            } catch (RuntimeException e) {
-                LOG.log(Level.SEVERE, name + ": frame sink failed", e);
-            }
+            Sinks.deliver(target, UdpPort.this, frame, LOG);
         }
 
         void exceptionCaught(Throwable cause) {
