@@ -77,6 +77,8 @@ final class WiresharkKeysCommand implements Callable<Integer> {
         }
         err.println("SAs " + (records + comments) + ", esp_sa records " + records + ", without a Wireshark 4.0 "
                 + "decryptor " + comments);
+        // CONTRACT.md: every pcap command ends with the summary line; this one reads no packets.
+        err.println(new Summary().line());
         err.flush();
         return 0;
     }

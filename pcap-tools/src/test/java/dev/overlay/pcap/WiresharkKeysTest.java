@@ -167,6 +167,8 @@ class WiresharkKeysTest {
                 .expect(0);
         assertTrue(printed.out().lines().allMatch(l -> l.startsWith("#") || l.startsWith("\"IPv4\",")));
         assertTrue(printed.err().contains("esp_sa records 4"), printed.err());
+        java.util.List<String> errLines = printed.err().strip().lines().toList();
+        assertTrue(errLines.get(errLines.size() - 1).equals("packets in 0, out 0, dropped 0"), printed.err());
     }
 
     /** The "Decrypted Data" bytes tshark -x shows for each frame, in frame order. */
