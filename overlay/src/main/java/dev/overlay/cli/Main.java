@@ -1,5 +1,6 @@
 package dev.overlay.cli;
 
+import dev.overlay.esp.transform.Aeads;
 import java.io.PrintWriter;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
@@ -82,7 +83,8 @@ public final class Main implements Callable<Integer> {
         public String[] getVersion() {
             String version = Main.class.getPackage().getImplementationVersion();
             return new String[] {"overlay " + (version == null ? "(development build)" : version)
-                    + " on Java " + Runtime.version()};
+                    + " on Java " + Runtime.version(),
+                    "aes-gcm: " + Aeads.gcmImplementation()};
         }
     }
 }

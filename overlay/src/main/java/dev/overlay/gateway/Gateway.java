@@ -12,6 +12,7 @@ import dev.overlay.config.TenantConfig;
 import dev.overlay.datapath.SaTable;
 import dev.overlay.datapath.Tenant;
 import dev.overlay.datapath.Topology;
+import dev.overlay.esp.transform.Aeads;
 import dev.overlay.gateway.port.PortException;
 import dev.overlay.gateway.port.Ports;
 import dev.overlay.gateway.port.TenantPort;
@@ -177,7 +178,8 @@ public final class Gateway implements AutoCloseable {
         log.info("started", "address", config.gateway().address().getHostAddress(),
                 "esp-transport", config.gateway().espTransport().configName(), "workers", pool.workers(),
                 "steering", config.gateway().steering().configName(), "io", Underlay.transportName(),
-                "metrics", metrics == null ? "off" : Addresses.hostPort(metrics.address()));
+                "metrics", metrics == null ? "off" : Addresses.hostPort(metrics.address()),
+                "aes-gcm", Aeads.gcmImplementation());
         for (Tenant t : topology.tenants().values()) {
             log.info("tenant-mtu", "tenant", t.name(), "vni", t.vni(), "mtu", t.mtu(),
                     "security", t.config().security().configName());

@@ -92,7 +92,8 @@ class RunProcessSignalsTest {
 
     private Process run(Path config, Path log) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+        return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
+                "--add-opens", "java.base/com.sun.crypto.provider=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 "dev.overlay.cli.Main", "run", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }

@@ -52,7 +52,7 @@ public abstract class EspTransform implements AutoCloseable {
                 case AES_GCM_128, AES_GCM_256 -> new AeadTransform(algorithm, Aeads.gcm(key, salt, icvLength), ivs);
                 case AES_CCM_128, AES_CCM_256 -> new AeadTransform(algorithm, Aeads.ccm(key, salt, icvLength), ivs);
                 case CHACHA20_POLY1305 -> new AeadTransform(algorithm, Aeads.chaCha20Poly1305(key, salt), ivs);
-                case AES_GMAC_128, AES_GMAC_256 -> new GmacTransform(algorithm, JdkAead.gcm(key, salt, 16), ivs);
+                case AES_GMAC_128, AES_GMAC_256 -> new GmacTransform(algorithm, Aeads.gmac(key, salt), ivs);
                 case AES_CBC_128, AES_CBC_256, NULL -> new CipherHmacTransform(algorithm, key, integrity, integrityKey, ivs);
             };
         } finally {

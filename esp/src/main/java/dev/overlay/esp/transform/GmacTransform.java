@@ -8,9 +8,9 @@ import io.netty.buffer.ByteBuf;
  * seq low || IV || payload || trailer, and the GCM tag over it is the 16-byte ICV.
  */
 final class GmacTransform extends EspTransform {
-    private final JdkAead gcm;
+    private final Gmac gcm;
 
-    GmacTransform(EspAlgorithm algorithm, JdkAead gcm, IvSource ivSource) {
+    GmacTransform(EspAlgorithm algorithm, Gmac gcm, IvSource ivSource) {
         super(algorithm, 16, ivSource);
         this.gcm = gcm;
     }
