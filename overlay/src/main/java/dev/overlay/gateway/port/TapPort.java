@@ -10,7 +10,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -24,22 +23,15 @@ import java.util.logging.Logger;
  *
  * <p>Offloads (IFF_VNET_HDR, TUNSETOFFLOAD with checksum and TSO for IPv4 and IPv6): the kernel
  * no longer cuts each 64 KB TCP send into MTU frames before the gateway sees it, it hands over one
- * super-frame with a {@link VirtioNetHeader}, which the reader splits into MSS-sized frames
- * ({@link TcpSegmenter}): one read(2) and one wake-up of the kernel's stack per 64 KB instead of
- * per frame. Each read lands in the reader's own 65 KB buffer and the frame (or each segment) is
+ * super-frame with a {@link VirtioNetHeader}, which the reader ({@link TapReader}) splits into
+ * MSS-sized frames ({@link TcpSegmenter}): one read(2) and one wake-up of the kernel's stack per
+ * 64 KB instead of per frame. Each read lands in the reader's own 65 KB buffer and the frame (or each segment) is
  * copied into a pooled direct buffer after {@link Buffers#HEADROOM}; a frame without GSO longer
  * than {@link Ports#MAX_FRAME}, or a read the kernel may have cut, is counted in rxErrors, never
  * delivered truncated. Writes put a virtio header asking for nothing in the frame's headroom.
  */
 final class TapPort implements TenantPort {
     private static final Logger LOG = Logger.getLogger(TapPort.class.getName());
-    /** Frames read without returning to poll, so a closing port is noticed under load. */
-    private static final int READ_BATCH = 64;
-    /**
-     * The largest frame TSO hands over: a 64 KB IP datagram (the device's default gso_max_size)
-     * behind Ethernet and two 802.1Q tags, with room to spare so a full read means a cut one.
-     */
-    private static final int MAX_SUPER_FRAME = 65_536 + 1_024;
     /**
      * {@code -Doverlay.tap.gro=false}: sendHeld writes each frame at once, as send does, instead
      * of coalescing a TCP flow's segments (for A/B measurement, and as a way out).
@@ -113,111 +105,10 @@ final class TapPort implements TenantPort {
         for (int i = 0; i < queues.length; i++) {
             TapQueue queue = queues[i];
             Thread reader = Thread.ofPlatform().daemon().name("port-" + name + "/" + i)
-                    .unstarted(() -> readLoop(queue, sink));
+                    .unstarted(new TapReader(this, queue, wakeFd, closed, alloc, counters, sink));
             readers.add(reader);
         }
         readers.forEach(Thread::start);
-    }
-
-    /**
-     * 1. poll the queue and the wake eventfd 2. read a virtio header and a frame into the reader's
-     * buffer 3. hand the frame to the sink in a pooled buffer of its own, its checksum completed,
-     * or a TCP super-frame as its MSS-sized segments (software GSO).
-     */
-    private void readLoop(TapQueue queue, FrameSink sink) {
-        int area = VirtioNetHeader.SIZE + MAX_SUPER_FRAME;
-        ByteBuf in = alloc.directBuffer(area, area);
-        Consumer<ByteBuf> toSink = frame -> {
-            counters.rxFrames.increment();
-            counters.rxBytes.add(frame.readableBytes());
-            deliver(sink, frame);
-        };
-        try (Arena arena = Arena.ofConfined()) {
-            long address = NativeMemory.address(in, 0, area);
-            MemorySegment fds = arena.allocate(2L * Libc.POLLFD_SIZE, 8);
-            fds.set(ValueLayout.JAVA_INT, 0, queue.fd);
-            fds.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
-            fds.set(ValueLayout.JAVA_INT, Libc.POLLFD_SIZE, wakeFd);
-            fds.set(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 4, Libc.POLLIN);
-            while (!closed.get()) {
-                int ready = Libc.poll(fds, 2, -1);
-                if (ready < 0) {
-                    int errno = Libc.errno();
-                    if (errno == Libc.EINTR) {
-                        continue;
-                    }
-                    LOG.severe(name + ": poll: " + Libc.strerror(errno) + "; reader stopped");
-                    return;
-                }
-                if (fds.get(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 6) != 0) {
-                    return; // close() signalled the eventfd
-                }
-                for (int n = 0; n < READ_BATCH; n++) {
-                    long length = Libc.read(queue.fd, address, area);
-                    if (length < 0) {
-                        int errno = Libc.errno();
-                        if (errno == Libc.EAGAIN || errno == Libc.EINTR) {
-                            break;
-                        }
-                        // EBADFD: the device was deleted under us (ip link del); nothing more will come.
-                        LOG.severe(name + ": read: " + Libc.strerror(errno) + "; reader stopped");
-                        return;
-                    }
-                    // A read that fills the area may have been cut by the kernel: never delivered.
-                    if (length < VirtioNetHeader.SIZE + 14 || length >= area) {
-                        counters.rxErrors.increment();
-                        continue;
-                    }
-                    in.setIndex(VirtioNetHeader.SIZE, (int) length);
-                    if (!offloaded(in, toSink)) {
-                        counters.rxErrors.increment();
-                    }
-                }
-            }
-        } finally {
-            in.release();
-        }
-    }
-
-    /** The frame after the virtio header of {@code in}, to {@code toSink}; false when it cannot be delivered. */
-    private boolean offloaded(ByteBuf in, Consumer<ByteBuf> toSink) {
-        int flags = VirtioNetHeader.flags(in, 0);
-        boolean partial = (flags & VirtioNetHeader.F_NEEDS_CSUM) != 0;
-        int csumStart = VirtioNetHeader.csumStart(in, 0);
-        switch (VirtioNetHeader.gsoType(in, 0)) {
-            case VirtioNetHeader.GSO_NONE -> {
-                int length = in.readableBytes();
-                if (length > Ports.MAX_FRAME) {
-                    return false;
-                }
-                ByteBuf frame = alloc.directBuffer(Buffers.HEADROOM + length + Buffers.TAILROOM);
-                frame.setIndex(Buffers.HEADROOM, Buffers.HEADROOM);
-                frame.writeBytes(in, in.readerIndex(), length);
-                if (partial && !TcpSegmenter.completeChecksum(frame, csumStart, VirtioNetHeader.csumOffset(in, 0))) {
-                    frame.release();
-                    return false;
-                }
-                toSink.accept(frame);
-                return true;
-            }
-            case VirtioNetHeader.GSO_TCPV4, VirtioNetHeader.GSO_TCPV6 -> {
-                int segments = TcpSegmenter.segment(in, partial ? csumStart : -1, VirtioNetHeader.gsoSize(in, 0),
-                        alloc, toSink);
-                if (segments <= 0) {
-                    return false;
-                }
-                counters.rxGsoFrames.increment();
-                counters.rxGsoSegments.add(segments);
-                return true;
-            }
-            default -> {
-                return false; // UDP fragmentation or segmentation: never offered by TUNSETOFFLOAD
-            }
-        }
-    }
-
-    private void deliver(FrameSink sink, ByteBuf frame) {
-        Sinks.deliver(sink, this, frame, LOG);
     }
 
     @Override
