@@ -46,6 +46,8 @@ public final class Worker {
     private volatile long wakeUps;
     /** Set before the thread starts (so the thread sees it), never changed. */
     private Thread thread;
+    /** Set with the thread; null: the worker parks when idle. */
+    private WorkerIo io;
 
     Worker(WorkerPool pool, int index, String name) {
         this.pool = pool;
@@ -82,8 +84,9 @@ public final class Worker {
         return name;
     }
 
-    void attach(Thread t) {
+    void attach(Thread t, WorkerIo io) {
         thread = t;
+        this.io = io;
     }
 
     Thread thread() {
@@ -96,7 +99,11 @@ public final class Worker {
      */
     boolean wake() {
         if (waiting && WAITING.compareAndSet(this, true, false)) {
-            LockSupport.unpark(thread);
+            if (io != null) {
+                io.wakeup();
+            } else {
+                LockSupport.unpark(thread);
+            }
             WAKE_UPS.getAndAdd(this, 1L);
             return true;
         }
@@ -106,17 +113,34 @@ public final class Worker {
     /** The close path: wake regardless of the flag (a permit makes the next park return). */
     void wakeForClose() {
         Thread t = thread;
+        if (io != null) {
+            io.wakeup();
+        }
         if (t != null) {
             LockSupport.unpark(t);
         }
     }
 
-    /** The thread body. */
+    /** The thread body: the rounds, between {@link WorkerIo#start} and {@link WorkerIo#stop} when there is I/O. */
     void run(Handoff<?>[] handoffs, int batch, long spinNanos) {
+        WorkerIo io = this.io;
+        if (io == null) {
+            rounds(handoffs, batch, spinNanos, null);
+            return;
+        }
+        io.start(this, () -> allEmpty(handoffs) && !pool.isClosing());
+        try {
+            rounds(handoffs, batch, spinNanos, io);
+        } finally {
+            io.stop();
+        }
+    }
+
+    private void rounds(Handoff<?>[] handoffs, int batch, long spinNanos, WorkerIo io) {
         int polls = 0;
         long idleSince = 0;
         while (true) {
-            int done = 0;
+            int done = io == null ? 0 : io.poll();
             for (Handoff<?> h : handoffs) {
                 done += h.drain(this, batch);
             }
@@ -144,7 +168,11 @@ public final class Worker {
             }
             waiting = true;
             if (allEmpty(handoffs) && !pool.isClosing()) {
-                LockSupport.park(this);
+                if (io != null) {
+                    io.await();
+                } else {
+                    LockSupport.park(this);
+                }
             }
             waiting = false;
             Thread.interrupted(); // only close() interrupts, and it sets closing first

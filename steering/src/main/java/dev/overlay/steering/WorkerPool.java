@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import java.util.function.ToIntFunction;
 
 /**
@@ -36,6 +37,7 @@ public final class WorkerPool implements AutoCloseable {
     private final long spinNanos;
     private final Duration closeTimeout;
     private final WorkerThreadFactory threadFactory;
+    private final IntFunction<WorkerIo> io;
     private final Object sweepLock = new Object();
     /** Copy-on-write: read without the lock by stats() and the sweep, so neither waits for close(). */
     private volatile Handoff<?>[] handoffs = new Handoff<?>[0];
@@ -50,6 +52,7 @@ public final class WorkerPool implements AutoCloseable {
         this.spinNanos = b.spinBeforePark.toNanos();
         this.closeTimeout = b.closeTimeout;
         this.threadFactory = b.threadFactory;
+        this.io = b.io;
         this.workers = new Worker[b.workers];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = new Worker(this, i, name + "-worker-" + i);
@@ -116,7 +119,7 @@ public final class WorkerPool implements AutoCloseable {
             if (t == null || t.getState() != Thread.State.NEW) {
                 throw new IllegalStateException("thread factory must return a new, unstarted thread for " + w.name());
             }
-            w.attach(t);
+            w.attach(t, io == null ? null : io.apply(w.index()));
         }
         for (Worker w : workers) {
             w.thread().start();
@@ -243,6 +246,7 @@ public final class WorkerPool implements AutoCloseable {
         private Duration spinBeforePark = DEFAULT_SPIN_BEFORE_PARK;
         private Duration closeTimeout = Duration.ofSeconds(5);
         private WorkerThreadFactory threadFactory = WorkerThreadFactory.PLATFORM;
+        private IntFunction<WorkerIo> io;
 
         private Builder(String name) {
             if (name == null || name.isEmpty()) {
@@ -305,6 +309,15 @@ public final class WorkerPool implements AutoCloseable {
         /** The hook for pinning workers to cores; default: named platform threads. */
         public Builder threadFactory(WorkerThreadFactory factory) {
             threadFactory = Objects.requireNonNull(factory, "factory");
+            return this;
+        }
+
+        /**
+         * I/O each worker drives on its own thread ({@link WorkerIo}), made per worker index at
+         * start(); default none (an idle worker parks).
+         */
+        public Builder io(IntFunction<WorkerIo> perWorker) {
+            io = Objects.requireNonNull(perWorker, "perWorker");
             return this;
         }
 
