@@ -62,6 +62,41 @@ public final class Handoff<T> {
         return offer(worker, item, true) >= 0;
     }
 
+    /**
+     * Worker {@code worker}'s own thread only: the stage runs on {@code item} right here, counted
+     * as a drained item, when the worker's queue of this hand-off is empty; otherwise the item is
+     * queued behind what is there, so the order in which items reach the stage is kept. For a
+     * worker that reads its own socket ({@link WorkerIo}): what it owns needs no hand-off. The
+     * stage's batch end is due at {@link #endInline}. Returns false if the item was dropped.
+     *
+     * @throws IllegalStateException if called from another thread (the item is not taken)
+     */
+    public boolean runOrSubmit(Worker worker, T item) {
+        if (!worker.isCurrentThread()) {
+            throw new IllegalStateException("runOrSubmit from " + Thread.currentThread().getName() + ", not " + worker.name());
+        }
+        Lane<T> lane = lanes[worker.index()];
+        if (!lane.queue.isEmpty() || pool.isClosing()) {
+            return offer(worker.index(), item, false) >= 0;
+        }
+        lane.inline++;
+        lane.accept(item);
+        return true;
+    }
+
+    /** Worker's own thread: the stage's batch end, if {@link #runOrSubmit} ran it since the last one. */
+    public void endInline(Worker worker) {
+        Lane<T> lane = lanes[worker.index()];
+        if (lane.inline > 0) {
+            lane.inline = 0;
+            try {
+                lane.stage.batchEnd(worker);
+            } catch (RuntimeException e) {
+                lane.report(e, "batch end");
+            }
+        }
+    }
+
     /** A new burst for one producer thread: items queued without waking, workers woken at flush. */
     public Burst<T> burst() {
         return new Burst<>(this, pool);
@@ -160,6 +195,8 @@ public final class Handoff<T> {
         final MpscArrayQueue<T> queue;
         final LaneCounters counters = new LaneCounters();
         final MpscArrayQueue.Sink<T> leftovers = item -> drop(SteeringDrop.SHUTDOWN, item);
+        /** Items runOrSubmit ran since the last batch end: worker thread only. */
+        int inline;
         private boolean reportedFailure;
 
         Lane(Handoff<T> owner, Worker worker, Stage<? super T> stage, Consumer<? super T> release,

@@ -2,6 +2,7 @@ package dev.overlay.steering;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The {@code spi} policy: each SA has exactly one owner worker, found by hashing its SPI into an
@@ -87,6 +88,18 @@ public final class SpiDispatcher implements Dispatcher {
         load[owner]--;
         table = OwnerTable.build(owners);
         return true;
+    }
+
+    /** Each SA of {@code direction} that has an owner, SPI to owner worker: a snapshot. */
+    public synchronized Map<Integer, Integer> owners(Direction direction) {
+        Map<Integer, Integer> out = new TreeMap<>(Integer::compareUnsigned);
+        long tag = (long) (direction.ordinal() + 1) << 32;
+        owners.forEach((key, owner) -> {
+            if ((key & 0xFFFF_FFFF_0000_0000L) == tag) {
+                out.put((int) (long) key, owner);
+            }
+        });
+        return out;
     }
 
     /** How many SAs {@code worker} owns. */

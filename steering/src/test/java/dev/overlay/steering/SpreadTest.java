@@ -150,4 +150,16 @@ class SpreadTest {
             assertEquals(4, d.load(w));
         }
     }
+
+    /** The snapshot the kernel's socket steering is built from: one direction's SAs, each with the owner assign gave it. */
+    @Test
+    void ownersListsOneDirectionsAssignments() {
+        SpiDispatcher d = new SpiDispatcher(2);
+        int a = d.assign(SpiDispatcher.Direction.IN, 0x1000);
+        int b = d.assign(SpiDispatcher.Direction.IN, 0xF000_0000);
+        d.assign(SpiDispatcher.Direction.OUT, 0x1000);
+        d.remove(SpiDispatcher.Direction.IN, 0x2000);
+        assertEquals(java.util.Map.of(0x1000, a, 0xF000_0000, b), d.owners(SpiDispatcher.Direction.IN));
+        assertEquals(1, d.owners(SpiDispatcher.Direction.OUT).size());
+    }
 }

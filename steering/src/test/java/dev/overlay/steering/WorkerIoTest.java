@@ -1,6 +1,7 @@
 package dev.overlay.steering;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class WorkerIoTest {
 
     /** I/O whose "events" are strings offered from the test; await sleeps until woken or events arrive. */
-    static final class FakeIo implements WorkerIo {
+    static class FakeIo implements WorkerIo {
         final ConcurrentLinkedQueue<String> events = new ConcurrentLinkedQueue<>();
         final List<String> handledOn = new CopyOnWriteArrayList<>();
         final CountDownLatch stopped = new CountDownLatch(1);
@@ -115,5 +116,75 @@ class WorkerIoTest {
             assertTrue(all.await(5, TimeUnit.SECONDS), () -> all.getCount() + " items never handled");
         }
         assertTrue(io.awaits > 0, "the worker slept in the I/O's await, not in a park of its own");
+    }
+
+    /** runOrSubmit: inline on the owner's thread when its queue is empty, behind the queue otherwise; order kept, counted. */
+    @Test
+    void runOrSubmitRunsInlineOnlyBehindAnEmptyQueue() throws Exception {
+        ConcurrentLinkedQueue<Runnable> onWorker = new ConcurrentLinkedQueue<>();
+        FakeIo io = new FakeIo() {
+            @Override
+            public int poll() {
+                int n = 0;
+                for (Runnable r; (r = onWorker.poll()) != null; n++) {
+                    r.run();
+                }
+                return n + super.poll();
+            }
+        };
+        List<String> handled = new CopyOnWriteArrayList<>();
+        List<String> batchEnds = new CopyOnWriteArrayList<>();
+        CountDownLatch gate = new CountDownLatch(1);
+        CountDownLatch finished = new CountDownLatch(1);
+        try (WorkerPool pool = WorkerPool.builder("inline").workers(1).spinBeforePark(Duration.ZERO).io(i -> io).build()) {
+            Handoff<String> h = pool.handoff("stage", new Stage<>() {
+                @Override
+                public void handle(String item, Worker w) {
+                    handled.add(item);
+                }
+
+                @Override
+                public void batchEnd(Worker w) {
+                    batchEnds.add(String.join(",", handled));
+                }
+            }, item -> { });
+            pool.start();
+            Worker w = pool.worker(0);
+            assertThrows(IllegalStateException.class, () -> h.runOrSubmit(w, "from-elsewhere"));
+            // On the worker: "a" runs at once; then, with "queued" waiting in the queue (submitted
+            // from here while the worker is held), "b" goes behind it rather than overtaking it.
+            onWorker.add(() -> {
+                assertTrue(h.runOrSubmit(w, "a"));
+                h.endInline(w);
+                await(gate);
+            });
+            io.wakeup();
+            while (batchEnds.isEmpty()) {
+                Thread.onSpinWait();
+            }
+            assertTrue(h.submit(0, "queued"));
+            onWorker.add(() -> {
+                assertTrue(h.runOrSubmit(w, "b"));
+                h.endInline(w);
+                finished.countDown();
+            });
+            gate.countDown();
+            assertTrue(finished.await(5, TimeUnit.SECONDS));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (handled.size() < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(List.of("a", "queued", "b"), handled);
+            assertEquals("a", batchEnds.get(0));
+            assertEquals(3, pool.stats().get(0).packets());
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(5, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
     }
 }
