@@ -1,9 +1,11 @@
 package dev.overlay.config;
 
+import dev.overlay.vtep.GeneveOption;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -81,8 +83,9 @@ public final class CheckReport {
         for (FdbEntryConfig f : t.fdb()) {
             sb.append("  fdb ").append(f.mac()).append(" -> ").append(f.peer()).append('\n');
         }
-        for (GeneveOptionConfig o : t.geneveOptions()) {
-            sb.append("  geneve-option ").append(o).append(o.critical() ? " (critical)" : "").append('\n');
+        for (GeneveOption o : t.geneveOptions()) {
+            sb.append("  geneve-option ").append(String.format("class 0x%04x type 0x%02x data 0x%s",
+                    o.optionClass(), o.type(), HexFormat.of().formatHex(o.data()))).append(o.critical() ? " (critical)" : "").append('\n');
         }
         for (PortConfig p : t.ports()) {
             sb.append("  port ").append(port(p)).append('\n');

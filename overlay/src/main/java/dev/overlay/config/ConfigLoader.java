@@ -1,5 +1,6 @@
 package dev.overlay.config;
 
+import dev.overlay.vtep.MacAddress;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -170,7 +171,7 @@ public final class ConfigLoader {
                 "underlay-mtu", "workers", "steering", "metrics", "state-dir");
         String name = m.parsed("name", true, Scalars::name);
         InetAddress address = m.parsed("address", true, Scalars::unicastAddress);
-        EthernetAddress mac = m.parsed("mac", false, ConfigLoader::unicastMac);
+        MacAddress mac = m.parsed("mac", false, ConfigLoader::unicastMac);
         GatewayConfig.EspTransport transport = m.choice("esp-transport", GatewayConfig.EspTransport.values(),
                 GatewayConfig.EspTransport.UDP, false);
         Long espPort = m.integer("esp-port", 1, 65535, (long) GatewayConfig.DEFAULT_ESP_PORT, false);
@@ -237,7 +238,7 @@ public final class ConfigLoader {
             }
             p.allow("address", "mac");
             InetAddress address = p.parsed("address", true, Scalars::unicastAddress);
-            EthernetAddress mac = p.parsed("mac", false, ConfigLoader::unicastMac);
+            MacAddress mac = p.parsed("mac", false, ConfigLoader::unicastMac);
             if (address != null) {
                 if (gateway != null && (address instanceof Inet6Address) != (gateway instanceof Inet6Address)) {
                     problems.error(p.child("address"), "peer address " + address.getHostAddress() + " is "
@@ -268,8 +269,8 @@ public final class ConfigLoader {
         return copy == null ? null : copy.parsed("address", false, Scalars::unicastAddress);
     }
 
-    static EthernetAddress unicastMac(String text) {
-        EthernetAddress mac = EthernetAddress.parse(text);
+    static MacAddress unicastMac(String text) {
+        MacAddress mac = Scalars.mac(text);
         if (mac.isMulticast()) {
             throw new IllegalArgumentException(mac + " is a multicast address (expected a unicast MAC)");
         }

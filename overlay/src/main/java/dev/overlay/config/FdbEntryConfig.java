@@ -1,9 +1,10 @@
 package dev.overlay.config;
 
+import dev.overlay.vtep.MacAddress;
 import java.util.Objects;
 
 /** A static FDB entry of a tenant: frames to {@code mac} go to {@code peer} only. */
-public record FdbEntryConfig(EthernetAddress mac, String peer) {
+public record FdbEntryConfig(MacAddress mac, String peer) {
 
     public FdbEntryConfig {
         Objects.requireNonNull(mac, "mac");

@@ -1,5 +1,6 @@
 package dev.overlay.config;
 
+import dev.overlay.vtep.MacAddress;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -19,7 +20,7 @@ import java.util.Optional;
 public record GatewayConfig(
         String name,
         InetAddress address,
-        Optional<EthernetAddress> mac,
+        Optional<MacAddress> mac,
         EspTransport espTransport,
         int espPort,
         int vxlanPort,
@@ -76,7 +77,7 @@ public record GatewayConfig(
     }
 
     /** Without a state directory. */
-    public GatewayConfig(String name, InetAddress address, Optional<EthernetAddress> mac, EspTransport espTransport,
+    public GatewayConfig(String name, InetAddress address, Optional<MacAddress> mac, EspTransport espTransport,
                          int espPort, int vxlanPort, int genevePort, int underlayMtu, int workers, Steering steering,
                          Optional<InetSocketAddress> metrics) {
         this(name, address, mac, espTransport, espPort, vxlanPort, genevePort, underlayMtu, workers, steering, metrics,

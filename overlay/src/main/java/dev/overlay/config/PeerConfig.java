@@ -1,5 +1,6 @@
 package dev.overlay.config;
 
+import dev.overlay.vtep.MacAddress;
 import java.net.InetAddress;
 import java.util.Objects;
 import java.util.Optional;
@@ -9,7 +10,7 @@ import java.util.Optional;
  *
  * @param mac outer destination MAC written by {@code pcap encode}; empty when not configured
  */
-public record PeerConfig(String name, InetAddress address, Optional<EthernetAddress> mac) {
+public record PeerConfig(String name, InetAddress address, Optional<MacAddress> mac) {
 
     public PeerConfig {
         Objects.requireNonNull(name, "name");

@@ -1,5 +1,6 @@
 package dev.overlay.config;
 
+import dev.overlay.vtep.MacAddress;
 import java.math.BigInteger;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -22,6 +23,9 @@ final class Scalars {
     private static final Pattern HEX = Pattern.compile("0[xX][0-9A-Fa-f]+");
     private static final Pattern DOTTED_QUAD = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
+    /** Stricter than {@link MacAddress#of}: ASCII hex digits only, one separator throughout. */
+    private static final Pattern MAC =
+            Pattern.compile("[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\\1[0-9A-Fa-f]{2}){4}");
 
     private Scalars() {
     }
@@ -42,6 +46,18 @@ final class Scalars {
 
     static boolean isNull(Node node) {
         return node instanceof ScalarNode s && s.isPlain() && Tag.NULL.equals(s.getTag());
+    }
+
+    /**
+     * Six two-digit hex octets separated by {@code :} (or {@code -}, as Windows writes them; one
+     * separator throughout), as in {@code "02:00:00:00:0a:01"}.
+     */
+    static MacAddress mac(String text) {
+        if (text == null || !MAC.matcher(text).matches()) {
+            throw new IllegalArgumentException("'" + text
+                    + "' is not a MAC address (expected six hex octets like 02:00:00:00:0a:01)");
+        }
+        return new MacAddress(Long.parseLong(text.replace(":", "").replace("-", ""), 16));
     }
 
     /** Decimal or 0x-hex, as YAML 1.2's core schema writes integers; unbounded. */

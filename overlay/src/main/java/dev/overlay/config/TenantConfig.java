@@ -1,5 +1,7 @@
 package dev.overlay.config;
 
+import dev.overlay.vtep.GeneveOption;
+import dev.overlay.vtep.GeneveOptions;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -21,7 +23,7 @@ public record TenantConfig(
         Security security,
         List<String> peers,
         List<FdbEntryConfig> fdb,
-        List<GeneveOptionConfig> geneveOptions,
+        List<GeneveOption> geneveOptions,
         List<PortConfig> ports) {
 
     public static final int MAX_VNI = 0xFF_FFFF;
@@ -66,7 +68,7 @@ public record TenantConfig(
         if (!geneveOptions.isEmpty() && encapsulation != Encapsulation.GENEVE) {
             throw new IllegalArgumentException("geneveOptions: only with GENEVE encapsulation");
         }
-        if (geneveOptionsLength(geneveOptions) > GeneveOptionConfig.MAX_OPTIONS_LENGTH) {
+        if (geneveOptionsLength(geneveOptions) > GeneveOptions.MAX_LENGTH) {
             throw new IllegalArgumentException("geneveOptions: " + geneveOptionsLength(geneveOptions)
                     + " bytes (expected: <= 252)");
         }
@@ -77,10 +79,10 @@ public record TenantConfig(
         return geneveOptionsLength(geneveOptions);
     }
 
-    private static int geneveOptionsLength(List<GeneveOptionConfig> options) {
+    private static int geneveOptionsLength(List<GeneveOption> options) {
         int n = 0;
-        for (GeneveOptionConfig o : options) {
-            n += o.length();
+        for (GeneveOption o : options) {
+            n += o.encodedLength();
         }
         return n;
     }

@@ -1,5 +1,8 @@
 package dev.overlay.config;
 
+import dev.overlay.vtep.GeneveOption;
+import dev.overlay.vtep.GeneveOptions;
+import dev.overlay.vtep.MacAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -86,7 +89,7 @@ final class TenantParser {
                     "cleartext: tenant traffic crosses the underlay unencrypted");
         }
         List<FdbEntryConfig> fdb = fdb(t, peers);
-        List<GeneveOptionConfig> options = geneveOptions(t, encapsulation);
+        List<GeneveOption> options = geneveOptions(t, encapsulation);
         List<PortConfig> ports = ports(t);
         if (vni == null || encapsulation == null || (t.has("vlan") && vlan == null) || security == null
                 || peers == null || fdb == null || options == null || ports == null
@@ -126,7 +129,7 @@ final class TenantParser {
             return null;
         }
         List<FdbEntryConfig> out = new ArrayList<>();
-        Map<EthernetAddress, Integer> seen = new HashMap<>();
+        Map<MacAddress, Integer> seen = new HashMap<>();
         boolean ok = true;
         for (int i = 0; i < items.size(); i++) {
             YamlMap e = YamlMap.of(items.get(i), t.child("fdb") + "[" + i + "]", problems);
@@ -135,8 +138,8 @@ final class TenantParser {
                 continue;
             }
             e.allow("mac", "peer");
-            EthernetAddress mac = e.parsed("mac", true, text -> {
-                EthernetAddress a = EthernetAddress.parse(text);
+            MacAddress mac = e.parsed("mac", true, text -> {
+                MacAddress a = Scalars.mac(text);
                 if (a.isMulticast()) {
                     throw new IllegalArgumentException(a + " is a multicast address; fdb entries are for "
                             + "unicast addresses (broadcast and multicast go to every peer)");
@@ -166,7 +169,7 @@ final class TenantParser {
         return ok ? out : null;
     }
 
-    private List<GeneveOptionConfig> geneveOptions(YamlMap t, TenantConfig.Encapsulation encapsulation) {
+    private List<GeneveOption> geneveOptions(YamlMap t, TenantConfig.Encapsulation encapsulation) {
         List<Node> items = t.list("geneve-options", false);
         if (items == null) {
             return null;
@@ -175,7 +178,7 @@ final class TenantParser {
             problems.error(t.child("geneve-options"), "geneve-options need encapsulation: geneve");
             return null;
         }
-        List<GeneveOptionConfig> out = new ArrayList<>();
+        List<GeneveOption> out = new ArrayList<>();
         boolean ok = true;
         int total = 0;
         for (int i = 0; i < items.size(); i++) {
@@ -189,7 +192,7 @@ final class TenantParser {
             Long type = o.integer("type", 0, 0xFF, null, true);
             byte[] data = o.parsed("data", false, text -> {
                 byte[] b = Scalars.hexBytes(text);
-                if (b.length % 4 != 0 || b.length > GeneveOptionConfig.MAX_DATA_LENGTH) {
+                if (b.length % 4 != 0 || b.length > GeneveOption.MAX_DATA_LENGTH) {
                     throw new IllegalArgumentException("option data is " + b.length
                             + " bytes (expected a multiple of 4, at most 124: RFC 8926 section 3.5)");
                 }
@@ -208,9 +211,9 @@ final class TenantParser {
                 continue;
             }
             total += 4 + data.length;
-            out.add(new GeneveOptionConfig(optionClass.intValue(), type.intValue(), data));
+            out.add(new GeneveOption(optionClass.intValue(), type.intValue(), data));
         }
-        if (total > GeneveOptionConfig.MAX_OPTIONS_LENGTH) {
+        if (total > GeneveOptions.MAX_LENGTH) {
             problems.error(t.child("geneve-options"), "options take " + total
                     + " bytes (expected at most 252: RFC 8926 section 3.4)");
             return null;

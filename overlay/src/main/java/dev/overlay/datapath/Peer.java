@@ -1,7 +1,7 @@
 package dev.overlay.datapath;
 
-import dev.overlay.config.EthernetAddress;
 import dev.overlay.config.PeerConfig;
+import dev.overlay.vtep.MacAddress;
 
 /**
  * A peer gateway as the datapath uses it: its underlay address as bytes (the form the header
@@ -15,7 +15,7 @@ public record Peer(String name, byte[] address, long mac) {
 
     static Peer of(PeerConfig config) {
         byte[] address = config.address().getAddress();
-        long mac = config.mac().map(EthernetAddress::value).orElseGet(() -> derivedMac(address));
+        long mac = config.mac().map(MacAddress::value).orElseGet(() -> derivedMac(address));
         return new Peer(config.name(), address, mac);
     }
 

@@ -1,6 +1,5 @@
 package dev.overlay.datapath;
 
-import dev.overlay.config.GeneveOptionConfig;
 import dev.overlay.config.TenantConfig;
 import dev.overlay.config.TenantConfig.Encapsulation;
 import dev.overlay.config.TenantConfig.Security;
@@ -9,11 +8,11 @@ import dev.overlay.vtep.Geneve;
 import dev.overlay.vtep.GeneveOption;
 import dev.overlay.vtep.GeneveOptions;
 import dev.overlay.vtep.MacAddress;
-import java.util.function.LongSupplier;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * A tenant as the datapath uses it: its config, its peers resolved, its Geneve options encoded
@@ -34,14 +33,10 @@ public record Tenant(TenantConfig config, List<Peer> peers, Fdb fdb, GeneveOptio
             peers.add(peersByName.get(name));
         }
         Map<MacAddress, String> statics = new LinkedHashMap<>();
-        config.fdb().forEach(e -> statics.put(new MacAddress(e.mac().value()), e.peer()));
+        config.fdb().forEach(e -> statics.put(e.mac(), e.peer()));
         Fdb fdb = keep != null ? keep
                 : new Fdb(config.peers(), statics, Fdb.DEFAULT_AGEING, nanoClock, Fdb.DEFAULT_MAX_LEARNED);
-        List<GeneveOption> options = new ArrayList<>();
-        for (GeneveOptionConfig o : config.geneveOptions()) {
-            options.add(new GeneveOption(o.optionClass(), o.type(), o.data()));
-        }
-        return new Tenant(config, List.copyOf(peers), fdb, GeneveOptions.of(options), udpPort, mtu);
+        return new Tenant(config, List.copyOf(peers), fdb, GeneveOptions.of(config.geneveOptions()), udpPort, mtu);
     }
 
     public String name() {

@@ -1,12 +1,12 @@
 package dev.overlay.datapath;
 
-import dev.overlay.config.EthernetAddress;
 import dev.overlay.config.GatewayConfig;
 import dev.overlay.config.OverlayConfig;
 import dev.overlay.config.PeerConfig;
 import dev.overlay.config.SaConfig;
 import dev.overlay.config.TenantConfig;
 import dev.overlay.config.TenantMtu;
+import dev.overlay.vtep.MacAddress;
 import io.netty.util.collection.IntObjectHashMap;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -33,7 +33,7 @@ public final class Topology {
         this.config = config;
         GatewayConfig gw = config.gateway();
         this.gatewayAddress = gw.address().getAddress();
-        this.gatewayMac = gw.mac().map(EthernetAddress::value).orElseGet(() -> Peer.derivedMac(gatewayAddress));
+        this.gatewayMac = gw.mac().map(MacAddress::value).orElseGet(() -> Peer.derivedMac(gatewayAddress));
         Map<String, Peer> peerMap = new LinkedHashMap<>();
         for (PeerConfig p : config.peers().values()) {
             peerMap.put(p.name(), Peer.of(p));

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.overlay.esp.EspAlgorithm;
 import dev.overlay.esp.IntegrityAlgorithm;
+import dev.overlay.vtep.GeneveOption;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URISyntaxException;
@@ -34,26 +35,26 @@ class ConfigLoaderTest {
         OverlayConfig c = assertValid(r);
 
         assertEquals(new GatewayConfig("gw-a", InetAddress.ofLiteral("192.0.2.1"),
-                Optional.of(EthernetAddress.parse("02:00:00:00:0a:01")), GatewayConfig.EspTransport.UDP,
+                Optional.of(Scalars.mac("02:00:00:00:0a:01")), GatewayConfig.EspTransport.UDP,
                 4500, 4789, 6081, 1500, 2, GatewayConfig.Steering.SPI,
                 Optional.of(new InetSocketAddress(InetAddress.ofLiteral("127.0.0.1"), 9464))), c.gateway());
         assertEquals(List.of("gw-b", "gw-c"), List.copyOf(c.peers().keySet()));
         assertEquals(new PeerConfig("gw-b", InetAddress.ofLiteral("192.0.2.2"),
-                Optional.of(EthernetAddress.parse("02:00:00:00:0b:01"))), c.peers().get("gw-b"));
+                Optional.of(Scalars.mac("02:00:00:00:0b:01"))), c.peers().get("gw-b"));
         assertEquals(Optional.empty(), c.peers().get("gw-c").mac());
 
         assertEquals(List.of("blue", "red"), List.copyOf(c.tenants().keySet()));
         TenantConfig blue = c.tenants().get("blue");
         assertEquals(new TenantConfig("blue", 1001, TenantConfig.Encapsulation.VXLAN, OptionalInt.of(101),
                 TenantConfig.Security.ESP, List.of("gw-b"),
-                List.of(new FdbEntryConfig(EthernetAddress.parse("02:00:00:00:00:02"), "gw-b")), List.of(),
+                List.of(new FdbEntryConfig(Scalars.mac("02:00:00:00:00:02"), "gw-b")), List.of(),
                 List.of(new PortConfig.TapPort("tap-blue", 1), new PortConfig.PcapPort("veth-blue"),
                         new PortConfig.UdpPort(new InetSocketAddress(InetAddress.ofLiteral("127.0.0.1"), 7001),
                                 new InetSocketAddress(InetAddress.ofLiteral("127.0.0.1"), 7002)))), blue);
         TenantConfig red = c.tenants().get("red");
         assertEquals(TenantConfig.Encapsulation.GENEVE, red.encapsulation());
         assertEquals(List.of("gw-b", "gw-c"), red.peers());
-        assertEquals(List.of(new GeneveOptionConfig(0x0102, 0x01, new byte[] {0, 0, 0, 0x0a})), red.geneveOptions());
+        assertEquals(List.of(new GeneveOption(0x0102, 0x01, new byte[] {0, 0, 0, 0x0a})), red.geneveOptions());
         assertEquals(8, red.geneveOptionsLength());
         assertEquals(List.of(new PortConfig.TapPort("tap-red", 2)), red.ports());
 
