@@ -14,7 +14,8 @@ import org.snakeyaml.engine.v2.nodes.Node;
 
 /**
  * Reads {@code security-associations}: each SA's keys and key material, SPI uniqueness, its
- * references to peers and tenants, and whether every ESP tenant can reach every peer.
+ * references to peers and tenants, and whether every ESP tenant can reach every peer. What the
+ * algorithms need (ICV length, keys) is read by {@link SaKeys}.
  */
 final class SaParser {
 
@@ -26,7 +27,7 @@ final class SaParser {
     private static final BigInteger MAX_64 = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
     private final Problems problems;
-    private final Path configDir;
+    private final SaKeys keys;
     private final Set<String> peerNames;
     private final Map<String, TenantParser.Facts> tenants;
     private final List<SaConfig> sas = new ArrayList<>();
@@ -35,7 +36,7 @@ final class SaParser {
 
     SaParser(Problems problems, Path configDir, Set<String> peerNames, Map<String, TenantParser.Facts> tenants) {
         this.problems = problems;
-        this.configDir = configDir;
+        this.keys = new SaKeys(problems, configDir);
         this.peerNames = peerNames;
         this.tenants = tenants;
     }
@@ -79,9 +80,9 @@ final class SaParser {
         }
         EspAlgorithm algorithm = m.choice("algorithm", EspAlgorithm.values(), null, true);
         IntegrityAlgorithm integrity = m.choice("integrity", IntegrityAlgorithm.values(), null, false);
-        Integer icv = icvLength(m, algorithm, integrity);
-        byte[] key = key(m, algorithm);
-        byte[] integrityKey = integrityKey(m, algorithm, integrity);
+        Integer icv = keys.icvLength(m, algorithm, integrity);
+        byte[] key = keys.key(m, algorithm);
+        byte[] integrityKey = keys.integrityKey(m, algorithm, integrity);
         SaConfig.Mode mode = m.choice("mode", SaConfig.Mode.values(), SaConfig.Mode.TRANSPORT, false);
         Boolean esn = m.bool("esn", false);
         Long initialSequence = initialSequence(m, direction, esn);
@@ -156,95 +157,6 @@ final class SaParser {
             }
         }
         return names;
-    }
-
-    private Integer icvLength(YamlMap m, EspAlgorithm algorithm, IntegrityAlgorithm integrity) {
-        if (algorithm == null) {
-            return null;
-        }
-        if (algorithm.combined()) {
-            Long icv = m.integer("icv-length", 0, 64, 16L, false);
-            if (icv != null && !algorithm.icvLengths().contains(icv.intValue())) {
-                problems.error(m.child("icv-length"), "icv-length " + icv + " is not allowed for " + algorithm
-                        + " (expected one of " + algorithm.icvLengths() + ")");
-                return null;
-            }
-            return icv == null ? null : icv.intValue();
-        }
-        int fixed = integrity == null ? 0 : integrity.icvLength();
-        if (m.has("icv-length")) {
-            Long icv = m.integer("icv-length", 0, 64, null, false);
-            if (icv != null && icv != fixed) {
-                problems.error(m.child("icv-length"), "icv-length applies to combined-mode algorithms; "
-                        + algorithm + (integrity == null ? " without integrity has no ICV"
-                        : " with " + integrity + " has a " + fixed + "-byte ICV"));
-                return null;
-            }
-        }
-        return fixed;
-    }
-
-    private byte[] key(YamlMap m, EspAlgorithm algorithm) {
-        byte[] key = material(m, "key", "key-file", algorithm == null || algorithm.keyMaterialLength() > 0);
-        if (key == null || algorithm == null) {
-            return algorithm == EspAlgorithm.NULL && !m.has("key") && !m.has("key-file") ? new byte[0] : null;
-        }
-        if (key.length != algorithm.keyMaterialLength()) {
-            String expected = algorithm.keyMaterialLength() == 0 ? "no key material for null"
-                    : algorithm.saltLength() == 0
-                    ? algorithm.keyMaterialLength() + " bytes, no salt for " + algorithm
-                    : algorithm.keyMaterialLength() + " bytes: " + algorithm.keyLength() + "-byte key then "
-                    + algorithm.saltLength() + "-byte salt";
-            problems.error(m.child(m.has("key") ? "key" : "key-file"), algorithm + " key is " + key.length
-                    + " bytes (expected " + expected + ")");
-            return null;
-        }
-        return key;
-    }
-
-    private byte[] integrityKey(YamlMap m, EspAlgorithm algorithm, IntegrityAlgorithm integrity) {
-        if (algorithm != null && !m.has("integrity") && algorithm.requiresIntegrity()) {
-            problems.error(m.child("integrity"), algorithm + " needs an integrity algorithm (encryption "
-                    + "without integrity is open to active attacks, RFC 4303 section 3.2): one of "
-                    + "hmac-sha256-128, hmac-sha384-192, hmac-sha512-256");
-        }
-        if (algorithm != null && algorithm.combined() && m.has("integrity")) {
-            problems.error(m.child("integrity"), algorithm + " carries its own ICV; integrity applies only "
-                    + "to aes-cbc-* and null");
-            return null;
-        }
-        if (integrity == null) {
-            for (String k : List.of("integrity-key", "integrity-key-file")) {
-                if (m.has(k) && !m.has("integrity")) {
-                    problems.error(m.child(k), k + " given without integrity");
-                }
-            }
-            return null;
-        }
-        byte[] key = material(m, "integrity-key", "integrity-key-file", true);
-        if (key != null && key.length != integrity.keyLength()) {
-            problems.error(m.child(m.has("integrity-key") ? "integrity-key" : "integrity-key-file"), integrity
-                    + " key is " + key.length + " bytes (expected " + integrity.keyLength() + " bytes, RFC 4868 section 2.1.1)");
-            return null;
-        }
-        return key;
-    }
-
-    /** Inline hex under {@code inline}, or a file named under {@code fileKey}; exactly one. */
-    private byte[] material(YamlMap m, String inline, String fileKey, boolean required) {
-        if (m.has(inline) && m.has(fileKey)) {
-            problems.error(m.child(fileKey), "give " + inline + " or " + fileKey + ", not both");
-            return null;
-        }
-        if (m.has(fileKey)) {
-            return m.parsed(fileKey, true, written -> KeyFiles.read(configDir, written));
-        }
-        if (!m.has(inline) && required) {
-            problems.error(m.child(inline), problems.line(m.path()), "missing required key '" + inline + "' (or " + fileKey + ")");
-            return null;
-        }
-        // Scalars.hexBytes never echoes the value: even mistyped, it is key material.
-        return m.parsed(inline, false, Scalars::hexBytes);
     }
 
     private Long initialSequence(YamlMap m, SaConfig.Direction direction, Boolean esn) {
