@@ -215,6 +215,7 @@ final class RawEspSocket implements AutoCloseable {
     }
 
     /** The native memory of {@code buf} from {@code index}: direct buffers only (the allocator's pooled direct ones). */
+    @SuppressWarnings("restricted") // the buffer owns that memory and outlives the call
     private static MemorySegment segment(ByteBuf buf, int index, int length) {
         if (buf.hasMemoryAddress()) {
             return MemorySegment.ofAddress(buf.memoryAddress() + index).reinterpret(length);
@@ -245,6 +246,7 @@ final class RawEspSocket implements AutoCloseable {
         }
     }
 
+    @SuppressWarnings("restricted") // native access is enabled (bin/overlay, the shaded jar's manifest)
     private static MethodHandle downcall(String name, FunctionDescriptor fd) {
         MemorySegment symbol = LINKER.defaultLookup().find(name)
                 .orElseThrow(() -> new IllegalStateException("libc has no " + name));

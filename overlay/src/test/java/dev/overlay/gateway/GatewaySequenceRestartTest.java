@@ -102,11 +102,11 @@ class GatewaySequenceRestartTest {
     void aGracefulRestartContinuesAfterTheLastSequenceNumberSent() throws Exception {
         Path config = config(TwoGateways.K_BLUE_AB, true);
         List<Long> before;
-        try (Gateway gw = start(config)) {
+        try (Gateway _ = start(config)) {
             before = send(50);
         }
         assertEquals(50L, Collections.max(before));
-        try (Gateway gw = start(config)) {
+        try (Gateway _ = start(config)) {
             List<Long> after = send(5);
             assertEquals(51L, Collections.min(after), "a clean stop wrote the exact number: nothing skipped, nothing reused");
         }
@@ -119,13 +119,13 @@ class GatewaySequenceRestartTest {
         Path file = dir.resolve("state/gw-a.seq");
         Path atCrash = dir.resolve("at-crash.seq");
         List<Long> before;
-        try (Gateway gw = start(config)) {
+        try (Gateway _ = start(config)) {
             before = send(50);
             // What the disk holds while running is all a crash would leave behind.
             Files.copy(file, atCrash);
         }
         Files.move(atCrash, file, StandardCopyOption.REPLACE_EXISTING); // undo the graceful stop's exact write
-        try (Gateway gw = start(config)) {
+        try (Gateway _ = start(config)) {
             List<Long> after = send(5);
             long first = Collections.min(after);
             assertTrue(first > Collections.max(before), "first after the crash " + first + " reuses one of " + before);
@@ -135,10 +135,10 @@ class GatewaySequenceRestartTest {
 
     @Test
     void aNewKeyUnderTheSameSpiStartsAtTheConfiguredSequence() throws Exception {
-        try (Gateway gw = start(config(TwoGateways.K_BLUE_AB, true))) {
+        try (Gateway _ = start(config(TwoGateways.K_BLUE_AB, true))) {
             send(20);
         }
-        try (Gateway gw = start(config(TwoGateways.K_REKEY, true))) {
+        try (Gateway _ = start(config(TwoGateways.K_REKEY, true))) {
             assertEquals(List.of(1L, 2L, 3L), send(3));
         }
     }

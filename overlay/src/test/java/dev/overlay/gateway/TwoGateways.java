@@ -224,7 +224,7 @@ final class TwoGateways implements AutoCloseable {
         for (int i = 0; i < 50; i++) {
             try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(A, 0))) {
                 int port = s.getLocalPort();
-                try (DatagramSocket t = new DatagramSocket(new InetSocketAddress(B, port))) {
+                try (DatagramSocket _ = new DatagramSocket(new InetSocketAddress(B, port))) {
                     return port;
                 }
             } catch (IOException retry) {

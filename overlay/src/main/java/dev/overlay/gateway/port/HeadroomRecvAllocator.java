@@ -22,7 +22,7 @@ final class HeadroomRecvAllocator extends DefaultMaxMessagesRecvByteBufAllocator
     }
 
     @Override
-    public Handle newHandle() {
+    public ExtendedHandle newHandle() {
         return new MaxMessageHandle() {
             @Override
             public ByteBuf allocate(ByteBufAllocator alloc) {

@@ -91,6 +91,7 @@ final class Libc {
     private static final MethodHandle SOCKET = errnoCall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle EVENTFD = errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    @SuppressWarnings("restricted") // as every downcall here: native access is enabled (bin/overlay, the shaded jar's manifest)
     private static final MethodHandle STRERROR = LINKER.downcallHandle(
             LIBC.find("strerror").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
@@ -101,6 +102,7 @@ final class Libc {
     private Libc() {
     }
 
+    @SuppressWarnings("restricted")
     private static MethodHandle errnoCall(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
         Linker.Option[] options = new Linker.Option[extra.length + 1];
         options[0] = ERRNO_OPTION;
@@ -115,6 +117,7 @@ final class Libc {
     }
 
     /** libc's message, lower-cased as Linux tools print it after a colon ("device or resource busy"). */
+    @SuppressWarnings("restricted") // strerror returns a NUL-terminated string of unknown length
     static String strerror(int errno) {
         try {
             MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);

@@ -71,7 +71,7 @@ final class UdpPort implements TenantPort {
                 .group(group)
                 .channelFactory(EventLoopGroups.datagramChannels(group, listen.getAddress()))
                 .option(ChannelOption.ALLOCATOR, alloc)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, EventLoopGroups.isEpoll(group)
+                .option(ChannelOption.RECVBUF_ALLOCATOR, EventLoopGroups.isEpoll(group)
                         ? new FixedRecvByteBufAllocator(Ports.MAX_FRAME + Buffers.TAILROOM)
                         : new HeadroomRecvAllocator())
                 .option(ChannelOption.AUTO_READ, false)
