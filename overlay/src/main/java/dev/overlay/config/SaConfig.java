@@ -14,6 +14,13 @@ import java.util.Objects;
  * <p>Key bytes are copied in and out and never appear in {@link #toString()}: this record is
  * logged and printed by {@code check}, and a key in a log is a key disclosed.
  *
+ * <p>Not {@link dev.overlay.esp.SecurityAssociation}, though the fields are the same: that record is
+ * what ESP can run, reserved SPIs included (published vectors and captures use them), and its
+ * checks are bugs' messages; this one is what a config may say (SPIs from 256, integrity exactly
+ * where RFC 4303 section 3.2 needs it, no replay window on an out SA), in the file's own words
+ * ({@code configName()}) for {@code check} and the error sentences. SaTable makes the one from
+ * the other.
+ *
  * @param spi 256..0xffffffff (RFC 4303 section 2.1: 1..255 are reserved by IANA, 0 is local use)
  * @param tenants the tenants (by name) whose VNIs this SA may carry
  * @param icvLength ICV bytes in each packet: the chosen length for combined-mode algorithms,
