@@ -17,6 +17,7 @@ import dev.overlay.gateway.port.PortException;
 import dev.overlay.gateway.port.Ports;
 import dev.overlay.gateway.port.TenantPort;
 import dev.overlay.steering.SpiDispatcher;
+import dev.overlay.steering.SteeringPolicy;
 import dev.overlay.steering.WorkerPool;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
@@ -161,8 +162,10 @@ public final class Gateway implements AutoCloseable {
         }
         assignOwners(config);
         pipeline.view(new View(topology, sas, pool.workers(), ports.byTenant(), alloc));
-        underlay.open(pipeline, needsCleartext(config));
+        // The workers first: with per-worker sockets they drive the loops those sockets bind on.
         pool.start();
+        underlay.open(pipeline, needsCleartext(config));
+        steerUnderlay(config);
         ports.forEach((k, p) -> p.start(pipeline::fromPort));
         // Started here rather than made by the component: the endpoint reads this gateway's
         // stats and must come up last, after everything it reports on.
@@ -272,6 +275,7 @@ public final class Gateway implements AutoCloseable {
                 owners.remove(direction(sa), (int) sa.spi());
             }
         }
+        steerUnderlay(next);
         retire(cur.sas.retiredBy(sas));
         List<String> described = new ArrayList<>();
         for (ConfigDiff.Change c : changes) {
@@ -342,6 +346,12 @@ public final class Gateway implements AutoCloseable {
                 log.fine("fdb-aged", "tenant", t.name(), "entries", n);
             }
         }
+    }
+
+    /** The kernel's choice among the per-worker ESP sockets follows the inbound SAs' owners (steering spi and rfs). */
+    private void steerUnderlay(OverlayConfig config) {
+        boolean bySpi = SteeringPolicy.of(config.gateway().steering().configName()) != SteeringPolicy.FLOW;
+        underlay.steer(owners.owners(SpiDispatcher.Direction.IN), bySpi);
     }
 
     private void assignOwners(OverlayConfig config) {

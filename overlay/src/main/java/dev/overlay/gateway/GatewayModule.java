@@ -60,9 +60,18 @@ final class GatewayModule {
 
     @Provides
     @Singleton
-    static WorkerPool workerPool(GatewayConfig gateway) {
-        return WorkerPool.builder("overlay-" + gateway.name()).workers(gateway.workers())
-                .closeTimeout(Duration.ofSeconds(3)).build();
+    static WorkerPool workerPool(GatewayConfig gateway, Optional<WorkerLoops> loops) {
+        WorkerPool.Builder b = WorkerPool.builder("overlay-" + gateway.name()).workers(gateway.workers())
+                .closeTimeout(Duration.ofSeconds(3));
+        loops.ifPresent(l -> b.io(l::io));
+        return b.build();
+    }
+
+    /** Each worker's own event loop, for its own ESP socket (epoll, ESP in UDP), else empty. */
+    @Provides
+    @Singleton
+    static Optional<WorkerLoops> workerLoops(GatewayConfig gateway) {
+        return Optional.ofNullable(WorkerLoops.of(gateway));
     }
 
     /** Each SA's owner worker: its replay window and sequence numbers then have a single writer. */
@@ -86,8 +95,8 @@ final class GatewayModule {
     @Provides
     @Singleton
     static Underlay underlay(GatewayConfig gateway, EventLoopGroup group, ByteBufAllocator alloc, SharedDrops shared,
-                             EventLog log) {
-        return new Underlay(gateway, group, alloc, shared, log);
+                             EventLog log, Optional<WorkerLoops> loops) {
+        return new Underlay(gateway, group, alloc, shared, log, loops.orElse(null));
     }
 
     @Provides

@@ -47,6 +47,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class Pipeline {
     private final ByteBufAllocator alloc;
+    private final WorkerPool pool;
     private final Underlay underlay;
     private final SpiDispatcher owners;
     private final Dispatcher rxDispatcher;
@@ -70,6 +71,7 @@ final class Pipeline {
     Pipeline(WorkerPool pool, SteeringPolicy policy, SpiDispatcher owners, Underlay underlay, ByteBufAllocator alloc,
              SharedDrops shared) {
         this.alloc = alloc;
+        this.pool = pool;
         this.shared = shared;
         this.underlay = underlay;
         this.owners = owners;
@@ -152,16 +154,19 @@ final class Pipeline {
         return rx.burst();
     }
 
-    /** As {@link #receiveEsp(ByteBuf, InetSocketAddress, int, Burst)}, waking the owner at once. */
+    /** As {@link #receiveEsp(ByteBuf, InetSocketAddress, int, Burst, int)}, waking the owner at once. */
     void receiveEsp(ByteBuf pkt, InetSocketAddress sender, int localPort) {
-        receiveEsp(pkt, sender, localPort, null);
+        receiveEsp(pkt, sender, localPort, null, -1);
     }
 
     /**
      * An ESP packet (the datagram payload, or the protocol-50 payload); takes ownership. With a
      * {@code burst} the owner is woken when the caller flushes it, after the whole read.
+     * {@code self}: the worker whose own socket read it (on that worker's thread), or -1. A
+     * packet whose owner is {@code self} is decrypted on the spot ({@link #endInline} after the
+     * read); with steering {@code flow} the socket the kernel's hash chose is the flow's worker.
      */
-    void receiveEsp(ByteBuf pkt, InetSocketAddress sender, int localPort, Burst<Job> burst) {
+    void receiveEsp(ByteBuf pkt, InetSocketAddress sender, int localPort, Burst<Job> burst, int self) {
         View v = view;
         int at = pkt.readerIndex();
         int n = pkt.readableBytes();
@@ -180,11 +185,21 @@ final class Pipeline {
         if (n < 4) {
             worker = 0; // too short for an SPI; esp-decrypt counts it as truncated
         } else if (flowPolicy) {
-            worker = rxDispatcher.workerFor(tupleHash(sender, localPort));
+            worker = self >= 0 ? self : rxDispatcher.workerFor(tupleHash(sender, localPort));
         } else {
             worker = rxDispatcher.workerFor(pkt.getInt(at));
         }
-        submitRx(burst, worker, Job.of(Job.Kind.RX_ESP, pkt, v));
+        Job job = Job.of(Job.Kind.RX_ESP, pkt, v);
+        if (worker == self) {
+            rx.runOrSubmit(pool.worker(self), job);
+        } else {
+            submitRx(burst, worker, job);
+        }
+    }
+
+    /** Worker {@code self}'s thread, at the end of a read of its own socket: the rx stage's batch end. */
+    void endInline(int self) {
+        rx.endInline(pool.worker(self));
     }
 
     /** A cleartext VXLAN or Geneve datagram's payload; takes ownership. As receiveEsp for {@code burst}. */

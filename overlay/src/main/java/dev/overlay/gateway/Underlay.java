@@ -69,14 +69,22 @@ final class Underlay implements AutoCloseable {
     private volatile boolean gso;
     private final boolean gro;
     private Pipeline pipeline;
+    /** Per-worker event loops driven by the workers, or null: one shared ESP socket on the I/O thread. */
+    private final WorkerLoops loops;
+    /** With loops: worker i's ESP socket, one SO_REUSEPORT group on esp-port; else null. */
+    private volatile Channel[] espByWorker;
+    /** The steering program's state, for the log: what the last {@link #steer} did. */
+    private volatile String steering = "none";
     private volatile Channel esp;
     private volatile Channel vxlan;
     private volatile Channel geneve;
     private volatile RawEspSocket raw;
     private volatile boolean closed;
 
-    Underlay(GatewayConfig gateway, EventLoopGroup group, ByteBufAllocator alloc, SharedDrops drops, EventLog log) {
+    Underlay(GatewayConfig gateway, EventLoopGroup group, ByteBufAllocator alloc, SharedDrops drops, EventLog log,
+             WorkerLoops loops) {
         this.log = log;
+        this.loops = loops;
         this.gateway = gateway;
         this.group = group;
         this.alloc = alloc;
@@ -129,6 +137,8 @@ final class Underlay implements AutoCloseable {
         if (gateway.espTransport() == GatewayConfig.EspTransport.IP) {
             raw = RawEspSocket.open(gateway.address(), alloc, MAX_DATAGRAM, pipeline,
                     "overlay-" + gateway.name() + "-esp-raw");
+        } else if (loops != null) {
+            bindPerWorker();
         } else {
             esp = bind("esp-port", gateway.espPort(), Kind.ESP);
         }
@@ -149,16 +159,75 @@ final class Underlay implements AutoCloseable {
 
     private enum Kind { ESP, VXLAN, GENEVE }
 
+    /**
+     * One ESP socket per worker on esp-port, in one SO_REUSEPORT group, each registered on its
+     * worker's loop (the workers run: the pool starts before the underlay opens). The group's
+     * order is the workers' order, which the steering program's socket indexes rely on.
+     */
+    private void bindPerWorker() throws PortException {
+        Channel[] chs = new Channel[loops.workers()];
+        int port = gateway.espPort();
+        try {
+            for (int i = 0; i < chs.length; i++) {
+                chs[i] = bind("esp-port", port, Kind.ESP, loops.loop(i), i);
+                port = ((InetSocketAddress) chs[i].localAddress()).getPort(); // port 0: the others join the first
+            }
+        } catch (PortException e) {
+            for (Channel ch : chs) {
+                if (ch != null) {
+                    ch.close().syncUninterruptibly();
+                }
+            }
+            throw e;
+        }
+        espByWorker = chs;
+        esp = chs[0];
+    }
+
+    /**
+     * Points the kernel's choice of ESP socket at each inbound SA's owner ({@link ReuseportSteering}),
+     * or, with {@code bySpi} false (steering {@code flow}), leaves it to the kernel's 4-tuple hash.
+     * No-op without per-worker sockets. Called at start and after each reload.
+     */
+    void steer(java.util.Map<Integer, Integer> owners, boolean bySpi) {
+        Channel[] chs = espByWorker;
+        if (chs == null) {
+            return;
+        }
+        int fd = ((EpollDatagramChannel) chs[0]).fd().intValue();
+        ReuseportSteering.Instruction[] program = bySpi ? ReuseportSteering.program(owners, chs.length) : null;
+        String failed = ReuseportSteering.attach(fd, program);
+        String now = failed != null ? "hash (the kernel refused the program: " + failed + ")"
+                : program != null ? "spi (" + owners.size() + " SAs)"
+                : bySpi ? "hash (" + owners.size() + " SAs do not fit in one program)" : "hash (steering flow)";
+        if (!now.equals(steering)) {
+            steering = now;
+            log.info("underlay-steering", "sockets", chs.length, "by", now);
+        }
+    }
+
+    /** How the kernel picks among the per-worker ESP sockets; "none" with one shared socket. */
+    String steering() {
+        return steering;
+    }
+
     private Channel bind(String what, int port, Kind kind) throws PortException {
+        return bind(what, port, kind, group, -1);
+    }
+
+    private Channel bind(String what, int port, Kind kind, EventLoopGroup on, int worker) throws PortException {
         boolean epoll = Epoll.isAvailable();
         SocketProtocolFamily family = gateway.ipv6() ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
-        Bootstrap b = new Bootstrap().group(group)
+        Bootstrap b = new Bootstrap().group(on)
                 .channelFactory(() -> epoll ? new EpollDatagramChannel(family) : new NioDatagramChannel(family))
                 .option(ChannelOption.ALLOCATOR, alloc)
                 .option(ChannelOption.SO_RCVBUF, 4 << 20)
                 .option(ChannelOption.SO_SNDBUF, 4 << 20)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
-                .handler(new Reader(kind, port));
+                .handler(new Reader(kind, port, worker));
+        if (worker >= 0) {
+            b.option(EpollChannelOption.SO_REUSEPORT, true);
+        }
         readOptions(b, epoll, gro);
         InetSocketAddress local = new InetSocketAddress(gateway.address(), port);
         try {
@@ -199,7 +268,13 @@ final class Underlay implements AutoCloseable {
             }
             return;
         }
-        queue(esp, packet, route.esp(), worker);
+        queue(espFor(worker), packet, route.esp(), worker);
+    }
+
+    /** The worker's own ESP socket when it runs on its loop (a write with no task), else the shared one. */
+    private Channel espFor(int worker) {
+        Channel[] chs = espByWorker;
+        return chs != null && loops.onLoop(worker) ? chs[worker] : esp;
     }
 
     /** Worker: sends a VXLAN or Geneve payload to the peer; takes ownership. */
@@ -302,11 +377,26 @@ final class Underlay implements AutoCloseable {
         if (trains != null && worker >= 0 && worker < trains.length) {
             send(trains[worker]);
         }
+        Channel[] chs = espByWorker;
+        if (chs != null) {
+            if (loops.onLoop(worker)) {
+                flush(chs[worker]);
+            }
+            flush(vxlan);
+            flush(geneve);
+            return;
+        }
         flush();
     }
 
     /** One flush per socket (the gateway's close, after the workers sent their trains at their batches' ends). */
     void flush() {
+        Channel[] chs = espByWorker;
+        if (chs != null) {
+            for (Channel ch : chs) {
+                flush(ch);
+            }
+        }
         flush(esp);
         flush(vxlan);
         flush(geneve);
@@ -320,7 +410,7 @@ final class Underlay implements AutoCloseable {
 
     /** Stops reading (the first step of a graceful stop); sends still go out. */
     void stopReading() {
-        for (Channel ch : new Channel[] {esp, vxlan, geneve}) {
+        for (Channel ch : channels()) {
             if (ch != null) {
                 ch.config().setAutoRead(false);
             }
@@ -334,8 +424,9 @@ final class Underlay implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        for (Channel ch : new Channel[] {esp, vxlan, geneve}) {
-            if (ch != null) {
+        for (Channel ch : channels()) {
+            // A worker's socket closes with its loop when the pool stops (WorkerLoops): skip it then.
+            if (ch != null && ch.isOpen() && !ch.eventLoop().isShuttingDown()) {
                 ch.close().syncUninterruptibly();
             }
         }
@@ -343,6 +434,17 @@ final class Underlay implements AutoCloseable {
         if (r != null) {
             r.close();
         }
+    }
+
+    private Channel[] channels() {
+        Channel[] chs = espByWorker;
+        if (chs == null) {
+            return new Channel[] {esp, vxlan, geneve};
+        }
+        Channel[] all = java.util.Arrays.copyOf(chs, chs.length + 2);
+        all[chs.length] = vxlan;
+        all[chs.length + 1] = geneve;
+        return all;
     }
 
     /** The local address of the ESP socket (tests bind to port 0). */
@@ -354,12 +456,15 @@ final class Underlay implements AutoCloseable {
     private final class Reader extends ChannelInboundHandlerAdapter {
         private final Kind kind;
         private final int port;
+        /** The worker whose loop reads this channel, or -1 for the shared I/O thread. */
+        private final int worker;
         /** This channel's: a channel reads on one event loop thread only. */
         private final Burst<Job> burst;
 
-        Reader(Kind kind, int port) {
+        Reader(Kind kind, int port, int worker) {
             this.kind = kind;
             this.port = port;
+            this.worker = worker;
             this.burst = pipeline.rxBurst();
         }
 
@@ -372,7 +477,7 @@ final class Underlay implements AutoCloseable {
             rxPackets.increment();
             // The envelope's reference count is its content's: the pipeline now owns both.
             switch (kind) {
-                case ESP -> pipeline.receiveEsp(p.content(), p.sender(), port, burst);
+                case ESP -> pipeline.receiveEsp(p.content(), p.sender(), port, burst, worker);
                 case VXLAN -> pipeline.receiveOverlay(p.content(), p.sender(), port, false, burst);
                 case GENEVE -> pipeline.receiveOverlay(p.content(), p.sender(), port, true, burst);
             }
@@ -382,11 +487,17 @@ final class Underlay implements AutoCloseable {
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             burst.flush();
+            if (worker >= 0) {
+                pipeline.endInline(worker); // the batch end of what this worker ran itself
+            }
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             burst.flush(); // a read that failed half-way still handed some datagrams on
+            if (worker >= 0) {
+                pipeline.endInline(worker);
+            }
             // Sends use the void promise, so a datagram the kernel refused (no route, ICMP
             // unreachable reported on the socket) surfaces here: it is lost, so it is counted.
             drops.add(GatewayDrop.UNDERLAY_SEND_FAILED);
