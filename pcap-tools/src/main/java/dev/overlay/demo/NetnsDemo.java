@@ -7,6 +7,7 @@ import dev.overlay.datapath.Topology;
 import dev.overlay.gateway.Gateway;
 import dev.overlay.gateway.GatewayStats;
 import dev.overlay.gateway.port.PortException;
+import io.netty.util.ResourceLeakDetector;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -16,6 +17,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -216,10 +218,26 @@ final class NetnsDemo {
         }
         // Under iperf3's TCP load a worker queue may overflow (steering/congestion): TCP retransmits.
         out.println("gw-a drops: " + DemoReport.drops(a) + "; gw-b drops: " + DemoReport.drops(b));
+        leakDetectionNote(ResourceLeakDetector.getLevel()).ifPresent(out::println);
         boolean ok = rows.stream().allMatch(Row::ok);
         out.println(ok ? "result: each tenant reached its own far side across the encrypted overlay, and the other "
                 + "tenant saw none of it" : "result: FAILED: see the table");
         out.flush();
+    }
+
+    /**
+     * A warning under the table when Netty's leak detector is PARANOID (the test suite's level):
+     * it records a stack trace at every access of every buffer, so the gateways spend their time
+     * in it and iperf3 measures that: 16-42 Mbit/s instead of 1-2.6 Gbit/s. ADVANCED, which traces
+     * one buffer in 128, costs far less (0.7-1.1 Gbit/s) and gets no note.
+     */
+    static Optional<String> leakDetectionNote(ResourceLeakDetector.Level level) {
+        if (level != ResourceLeakDetector.Level.PARANOID) {
+            return Optional.empty();
+        }
+        return Optional.of("note: Netty's leak detector is PARANOID in this JVM (io.netty.leakDetection.level): "
+                + "a stack trace at every buffer access, so the iperf3 figures measure the detector, not the gateway "
+                + "(bin/overlay demo --netns runs without it)");
     }
 
     private static Gateway start(OverlayConfig config, Path file) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.overlay.cli.Main;
+import io.netty.util.ResourceLeakDetector;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
@@ -34,11 +35,22 @@ class NetnsDemoTest {
             assertTrue(Integer.parseInt(row.group(3)) > 0, text);
             assertEquals("0", row.group(4), "the other tenant saw frames:\n" + text);
         }
+        // Surefire runs PARANOID, which alone takes iperf3 from Gbit/s to tens of Mbit/s: the table must say so.
+        assertEquals(NetnsDemo.leakDetectionNote(ResourceLeakDetector.getLevel()).isPresent(),
+                text.contains("the iperf3 figures measure the detector"), text);
         Matcher id = Pattern.compile("namespaces ovl-blue-a-([0-9a-f]{4})").matcher(text);
         assertTrue(id.find(), text);
         String namespaces = Shell.run(10, List.of("ip", "netns", "list")).out();
         assertFalse(namespaces.contains("-" + id.group(1)), "namespaces left behind:\n" + namespaces);
         String links = Shell.run(10, List.of("ip", "-o", "link")).out();
         assertFalse(links.contains("-" + id.group(1)), "TAP devices left behind:\n" + links);
+    }
+
+    @Test
+    void iperf3FiguresAreFlaggedOnlyWhenTheLeakDetectorTracesEveryBufferAccess() {
+        assertTrue(NetnsDemo.leakDetectionNote(ResourceLeakDetector.Level.DISABLED).isEmpty());
+        assertTrue(NetnsDemo.leakDetectionNote(ResourceLeakDetector.Level.SIMPLE).isEmpty());
+        assertTrue(NetnsDemo.leakDetectionNote(ResourceLeakDetector.Level.ADVANCED).isEmpty());
+        assertTrue(NetnsDemo.leakDetectionNote(ResourceLeakDetector.Level.PARANOID).orElseThrow().contains("PARANOID"));
     }
 }
