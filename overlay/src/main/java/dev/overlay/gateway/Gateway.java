@@ -348,6 +348,11 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
+    /** How the kernel picks among the workers' ESP sockets ({@code spi (N SAs)}, {@code hash (...)}, or {@code none}). */
+    String underlaySteering() {
+        return underlay.steering();
+    }
+
     /** The kernel's choice among the per-worker ESP sockets follows the inbound SAs' owners (steering spi and rfs). */
     private void steerUnderlay(OverlayConfig config) {
         boolean bySpi = SteeringPolicy.of(config.gateway().steering().configName()) != SteeringPolicy.FLOW;

@@ -15,6 +15,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.Optional;
@@ -61,8 +62,11 @@ final class GatewayModule {
     @Provides
     @Singleton
     static WorkerPool workerPool(GatewayConfig gateway, Optional<WorkerLoops> loops) {
+        // Netty's FastThreadLocalThread: Netty 4.2 recycles pooled buffers' objects and keeps a
+        // per-thread pool cache only on these; on a plain thread each packet's ByteBuf is garbage.
         WorkerPool.Builder b = WorkerPool.builder("overlay-" + gateway.name()).workers(gateway.workers())
-                .closeTimeout(Duration.ofSeconds(3));
+                .closeTimeout(Duration.ofSeconds(3))
+                .threadFactory((name, index, body) -> new FastThreadLocalThread(body, name));
         loops.ifPresent(l -> b.io(l::io));
         return b.build();
     }

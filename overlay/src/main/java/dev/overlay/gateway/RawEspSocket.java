@@ -3,6 +3,7 @@ package dev.overlay.gateway;
 import dev.overlay.gateway.port.PortException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -81,7 +82,8 @@ final class RawEspSocket implements AutoCloseable {
         this.alloc = alloc;
         this.maxDatagram = maxDatagram;
         this.pipeline = pipeline;
-        this.reader = Thread.ofPlatform().name(threadName).unstarted(this::readLoop);
+        // A FastThreadLocalThread, as every thread that allocates packet buffers (GatewayModule).
+        this.reader = new FastThreadLocalThread(this::readLoop, threadName);
     }
 
     /** Opens, binds and starts reading; a failure is one sentence naming the cause. */

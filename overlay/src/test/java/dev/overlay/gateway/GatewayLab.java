@@ -372,6 +372,22 @@ final class GatewayLab implements AutoCloseable {
         return sum;
     }
 
+    /** UDP sockets bound to {@code port} on any address, from /proc/net/udp. */
+    static int socketsOn(int port) {
+        int n = 0;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/net/udp"))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 12 && f[1].contains(":") && Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16) == port) {
+                    n++;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return n;
+    }
+
     @Override
     public void close() {
         if (gwA != null) {

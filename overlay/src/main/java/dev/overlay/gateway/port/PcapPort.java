@@ -3,6 +3,7 @@ package dev.overlay.gateway.port;
 import dev.overlay.datapath.Buffers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -103,7 +104,9 @@ final class PcapPort implements TenantPort {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException(name + ": already started");
         }
-        Thread thread = Thread.ofPlatform().daemon().name("port-" + name).unstarted(() -> readLoop(sink));
+        // A FastThreadLocalThread, as every thread that allocates packet buffers (GatewayModule).
+        Thread thread = new FastThreadLocalThread(() -> readLoop(sink), "port-" + name);
+        thread.setDaemon(true);
         reader = thread;
         if (!closed.get()) {
             thread.start();

@@ -4,6 +4,7 @@ import dev.overlay.datapath.Buffers;
 import dev.overlay.datapath.TcpSegmenter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -104,8 +105,10 @@ final class TapPort implements TenantPort {
         }
         for (int i = 0; i < queues.length; i++) {
             TapQueue queue = queues[i];
-            Thread reader = Thread.ofPlatform().daemon().name("port-" + name + "/" + i)
-                    .unstarted(new TapReader(this, queue, wakeFd, closed, alloc, counters, sink));
+            // A FastThreadLocalThread: Netty recycles buffers' objects and caches pool memory only on these.
+            Thread reader = new FastThreadLocalThread(new TapReader(this, queue, wakeFd, closed, alloc, counters, sink),
+                    "port-" + name + "/" + i);
+            reader.setDaemon(true);
             readers.add(reader);
         }
         readers.forEach(Thread::start);
