@@ -135,6 +135,12 @@ final class PipelinePackets {
 
     /** An untagged Ethernet frame carrying IPv4/UDP, {@link #FRAME_LENGTH} bytes, its flow set by {@code flow}. */
     private static byte[] frame(int flow) {
+        return frame(FRAME_LENGTH, flow);
+    }
+
+    /** As {@link #frame(int)}, {@code length} bytes long (at least 42: Ethernet, IPv4, UDP). */
+    static byte[] frame(int length, int flow) {
+        final int FRAME_LENGTH = length;
         byte[] f = new byte[FRAME_LENGTH];
         byte[] header = {
             0x02, 0, 0, 0, 0, 0x02,                 // destination MAC
