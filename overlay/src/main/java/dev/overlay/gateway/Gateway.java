@@ -21,6 +21,7 @@ import dev.overlay.steering.SteeringPolicy;
 import dev.overlay.steering.WorkerPool;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.internal.PlatformDependent;
 import jakarta.inject.Inject;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -182,7 +183,9 @@ public final class Gateway implements AutoCloseable {
                 "esp-transport", config.gateway().espTransport().configName(), "workers", pool.workers(),
                 "steering", config.gateway().steering().configName(), "io", Underlay.transportName(),
                 "metrics", metrics == null ? "off" : Addresses.hostPort(metrics.address()),
-                "aes-gcm", Aeads.gcmImplementation());
+                "aes-gcm", Aeads.gcmImplementation(),
+                // Netty's fast buffer paths need java --sun-misc-unsafe-memory-access=allow on Java 25 (bin/overlay gives it).
+                "netty-unsafe", PlatformDependent.hasUnsafe());
         for (Tenant t : topology.tenants().values()) {
             log.info("tenant-mtu", "tenant", t.name(), "vni", t.vni(), "mtu", t.mtu(),
                     "security", t.config().security().configName());

@@ -92,7 +92,7 @@ class RunProcessSignalsTest {
 
     private Process run(Path config, Path log) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
+        return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                 "--add-opens", "java.base/com.sun.crypto.provider=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 "dev.overlay.cli.Main", "run", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
