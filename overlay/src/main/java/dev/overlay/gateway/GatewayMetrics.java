@@ -181,6 +181,10 @@ final class GatewayMetrics implements AutoCloseable {
                     cb.call(g.underlayRxPackets(), "rx");
                     cb.call(g.underlayTxPackets(), "tx");
                 }).register(r);
+        CounterWithCallback.builder().name("overlay_underlay_kernel_drops_total")
+                .help("Datagrams the kernel dropped at the underlay sockets, their receive buffer full, before the gateway read them")
+                .labelNames("reason")
+                .callback(cb -> cb.call(Math.max(0, s.get().underlayKernelDrops()), "receive-buffer-full")).register(r);
     }
 
     @Override

@@ -14,10 +14,14 @@ import java.util.Map;
  *     by reason label; only non-zero counts
  * @param workers each worker's packets over all its stages, and steering drops
  * @param ports by port name
+ * @param underlayKernelDrops datagrams the kernel dropped at the underlay sockets (receive buffer
+ *     full) before the gateway read them, so never in {@code underlayRxPackets} nor in
+ *     {@code drops}; -1 where the kernel does not say
  */
 public record GatewayStats(Map<String, TenantStats> tenants, List<SaStats> sas,
                            Map<String, Map<String, Long>> drops, List<WorkerStats> workers,
-                           Map<String, PortStats> ports, long underlayRxPackets, long underlayTxPackets) {
+                           Map<String, PortStats> ports, long underlayRxPackets, long underlayTxPackets,
+                           long underlayKernelDrops) {
 
     /** Frames taken from the tenant's ports (tx) and delivered to them (rx); learned plus static FDB entries. */
     public record TenantStats(int vni, long txFrames, long txBytes, long rxFrames, long rxBytes, int fdbEntries) {}

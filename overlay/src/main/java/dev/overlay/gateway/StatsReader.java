@@ -83,6 +83,6 @@ final class StatsReader {
                     c.rxGsoSegments.sum(), c.txGsoFrames.sum(), c.txGsoSegments.sum()));
         });
         return new GatewayStats(tenants, sas, drops, workers, portStats, underlay.rxPackets.sum(),
-                underlay.txPackets.sum());
+                underlay.txPackets.sum(), underlay.kernelDrops());
     }
 }

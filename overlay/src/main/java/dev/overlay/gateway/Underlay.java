@@ -447,6 +447,17 @@ final class Underlay implements AutoCloseable {
         return all;
     }
 
+    /** The kernel's receive-buffer drops on this gateway's underlay sockets (UdpSocketDrops), or -1. */
+    long kernelDrops() {
+        java.util.List<Integer> ports = new java.util.ArrayList<>(3);
+        for (Channel ch : new Channel[] {esp, vxlan, geneve}) {
+            if (ch != null && ch.localAddress() instanceof InetSocketAddress a) {
+                ports.add(a.getPort());
+            }
+        }
+        return ports.isEmpty() ? 0 : UdpSocketDrops.sum(gateway.address(), ports);
+    }
+
     /** The local address of the ESP socket (tests bind to port 0). */
     InetSocketAddress espAddress() {
         Channel ch = esp;

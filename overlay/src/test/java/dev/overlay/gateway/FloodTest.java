@@ -102,6 +102,9 @@ class FloodTest {
                 // anything is accepted; with one shared socket it overflows the owner's queue.
                 assertTrue(congestion + kernelDrops > 0,
                         () -> "a flood beyond capacity shows as congestion or kernel socket drops: " + drops);
+                // The gateway reports those kernel drops itself (overlay_underlay_kernel_drops_total).
+                assertTrue(b.underlayKernelDrops() >= kernelDrops, () -> "reported " + b.underlayKernelDrops()
+                        + " kernel drops, /proc says at least " + kernelDrops);
                 assertEquals(drops.get("integrity"), b.sa(String.format("0x%08x", floodSpi), "in").drops().get("integrity"));
                 for (WorkerStats w : b.workers()) {
                     assertTrue(w.queueHighWater() <= QUEUE_CAPACITY, () -> "queue past its capacity: " + w);

@@ -116,6 +116,7 @@ class GatewayLifecycleTest {
             assertEquals(7, value(a, "overlay_sa_packets_total", "spi=\"0x00001001\"", "direction=\"out\""), a);
             assertEquals(7, value(b, "overlay_sa_packets_total", "spi=\"0x00001001\"", "direction=\"in\""), b);
             assertEquals(1, value(b, "overlay_fdb_entries", "tenant=\"blue\""), b);
+            assertEquals(0, value(b, "overlay_underlay_kernel_drops_total", "reason=\"receive-buffer-full\""), b);
             assertEquals(7, value(b, "overlay_port_frames_total", "tenant=\"blue\"", "direction=\"tx\""), b);
             assertTrue(value(b, "overlay_worker_packets_total", "worker=\"0\"")
                     + value(b, "overlay_worker_packets_total", "worker=\"1\"") >= 7, b);
