@@ -66,6 +66,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * (1024 deep) ever overflows. The score is per packet.
  * Teardown fails the run if any packet was dropped or not delivered, so a figure always means
  * packets that were decrypted and decapsulated.
+ *
+ * <p>These are the layouts of one shared underlay socket (the gateway's with
+ * {@code -Doverlay.underlay.worker-sockets=false}, or with raw ESP): one thread receives
+ * everything. {@link WorkerSocketsPipelineBenchmark} is the gateway's default since each worker
+ * reads its own socket, steered by SPI in the kernel.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -171,8 +176,11 @@ public class SteeredPipelineBenchmark {
         inline = shared ? workers - 1 : -1;
         int threads = shared ? workers - 1 : workers;
         if (threads > 0) {
+            // FastThreadLocalThreads, as the gateway's workers (Netty recycles buffers only on those).
             pool = WorkerPool.builder("bench-rx").workers(threads).queueCapacity(1024)
-                    .spinBeforePark(Duration.ofNanos(spinMicros * 1_000L)).build();
+                    .spinBeforePark(Duration.ofNanos(spinMicros * 1_000L))
+                    .threadFactory((name, index, body) -> new io.netty.util.concurrent.FastThreadLocalThread(body, name))
+                    .build();
             decrypt = pool.handoff("esp-decrypt", (buf, w) -> {
                 int i = w.index();
                 lanes[i].handle(buf);
