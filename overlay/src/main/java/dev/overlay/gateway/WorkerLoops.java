@@ -38,6 +38,11 @@ final class WorkerLoops {
         return on ? new WorkerLoops(gateway.workers()) : null;
     }
 
+    /** Loops for {@code workers} workers, whatever the config (tests). */
+    static WorkerLoops of(int workers) {
+        return new WorkerLoops(workers);
+    }
+
     int workers() {
         return loops.length;
     }
