@@ -339,8 +339,9 @@ final class Pipeline {
         t.txFrames.increment();
         t.txBytes.add(frame.readableBytes());
         Peer unicast = tenant.peerFor(Ethernet.destination(frame, frame.readerIndex()));
+        long mayWait = port.readerMayWaitNanos();
         if (unicast != null) {
-            toPeer(v, tenant, unicast, frame);
+            toPeer(v, tenant, unicast, frame, mayWait);
             return;
         }
         // Head-end replication (RFC 7348 section 4.2): one copy per peer, in config order.
@@ -352,11 +353,12 @@ final class Pipeline {
             return;
         }
         for (int i = 0; i <= last; i++) {
-            toPeer(v, tenant, peers.get(i), i == last ? frame : Buffers.copy(alloc, frame));
+            toPeer(v, tenant, peers.get(i), i == last ? frame : Buffers.copy(alloc, frame), mayWait);
         }
     }
 
-    private void toPeer(View v, Tenant tenant, Peer peer, ByteBuf frame) {
+    /** {@code mayWait}: how long the port's reader may wait for room in the owner's queue (0: drop at once). */
+    private void toPeer(View v, Tenant tenant, Peer peer, ByteBuf frame, long mayWait) {
         Job job = Job.of(Job.Kind.TX, frame, v);
         job.tenant = tenant;
         job.peer = peer;
@@ -376,7 +378,7 @@ final class Pipeline {
         if (rfs != null) {
             rfs.recordTransmit(InnerFlow.hash(frame), worker);
         }
-        tx.submit(worker, job);
+        tx.submitWaiting(worker, job, mayWait);
     }
 
     // ---- worker: overlay-encap, esp-encrypt, send ------------------------------------------

@@ -97,6 +97,28 @@ public final class Handoff<T> {
         }
     }
 
+    /**
+     * As {@link #submit}, for a producer that may be paused: when the worker's queue is full it
+     * waits, yielding, up to {@code maxWaitNanos} for room before the item is dropped and counted.
+     * For a TAP port's reader: while it waits, the kernel holds the tenant's frames and TCP's
+     * small-queue limit slows the tenant's sender, instead of the gateway dropping segments the
+     * sender must retransmit. The network side never waits (a datagram is not the sender's to
+     * hold): {@link #submit} and {@link Burst} stay non-blocking.
+     */
+    public boolean submitWaiting(int worker, T item, long maxWaitNanos) {
+        if (worker < 0 || worker >= lanes.length) {
+            throw new IllegalArgumentException("worker: " + worker + " (expected: 0 to " + (lanes.length - 1) + ")");
+        }
+        Lane<T> lane = lanes[worker];
+        long deadline = System.nanoTime() + maxWaitNanos;
+        while (maxWaitNanos > 0 && !pool.isClosing() && lane.queue.size() >= lane.queue.capacity()
+                && System.nanoTime() - deadline < 0) {
+            lane.worker.wake(); // it may have parked with the queue full: it must drain for us
+            Thread.yield();
+        }
+        return offer(worker, item, true) >= 0;
+    }
+
     /** A new burst for one producer thread: items queued without waking, workers woken at flush. */
     public Burst<T> burst() {
         return new Burst<>(this, pool);

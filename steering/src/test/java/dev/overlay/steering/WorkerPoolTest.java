@@ -34,6 +34,41 @@ class WorkerPoolTest {
         }
     }
 
+    /** submitWaiting: a full queue makes the producer wait for room (nothing dropped), up to its bound. */
+    @Test
+    void aWaitingProducerIsHeldByAFullQueueInsteadOfDroppingThenDropsAtItsBound() throws Exception {
+        Gate gate = new Gate();
+        List<Integer> released = new CopyOnWriteArrayList<>();
+        try (WorkerPool pool = WorkerPool.builder("wait").workers(1).queueCapacity(4).build()) {
+            Handoff<Integer> h = pool.handoff("gate", gate, released::add);
+            pool.start();
+            assertTrue(h.submit(0, 0));
+            assertTrue(gate.entered.await(5, TimeUnit.SECONDS));
+            for (int i = 1; i < 4; i++) {
+                assertTrue(h.submit(0, i));
+            }
+            // Full, and the stage is stuck: the bound expires, the item is dropped and counted.
+            long t0 = System.nanoTime();
+            assertFalse(h.submitWaiting(0, 4, TimeUnit.MILLISECONDS.toNanos(20)));
+            assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(20), "it waited its bound");
+            assertEquals(List.of(4), released);
+            // Full again, but the stage resumes meanwhile: the producer gets in, nothing is dropped.
+            Thread opener = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(30);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                gate.open.countDown();
+            });
+            assertTrue(h.submitWaiting(0, 5, TimeUnit.SECONDS.toNanos(5)));
+            opener.join();
+            pool.close();
+            assertEquals(List.of(0, 1, 2, 3, 5), gate.handled);
+            assertEquals(1, pool.stats().get(0).drops(SteeringDrop.CONGESTION));
+        }
+    }
+
     @Test
     void fullQueueDropsReleasesAndCountsCongestionWithoutBlocking() throws Exception {
         Gate gate = new Gate();

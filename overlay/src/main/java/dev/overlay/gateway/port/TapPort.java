@@ -32,6 +32,8 @@ import java.util.logging.Logger;
  * delivered truncated. Writes put a virtio header asking for nothing in the frame's headroom.
  */
 final class TapPort implements TenantPort {
+    /** How long a reader waits for room in a full worker queue before dropping (TenantPort.readerMayWaitNanos). */
+    static final long READER_MAX_WAIT_NANOS = 2_000_000;
     private static final Logger LOG = Logger.getLogger(TapPort.class.getName());
     /**
      * {@code -Doverlay.tap.gro=false}: sendHeld writes each frame at once, as send does, instead
@@ -112,6 +114,12 @@ final class TapPort implements TenantPort {
             readers.add(reader);
         }
         readers.forEach(Thread::start);
+    }
+
+    /** Each queue has a reader thread of its own and the kernel keeps the frames it has not read. */
+    @Override
+    public long readerMayWaitNanos() {
+        return READER_MAX_WAIT_NANOS;
     }
 
     @Override

@@ -48,6 +48,16 @@ public interface TenantPort extends AutoCloseable {
     /** Writes (or, once closed, drops and releases) what {@link #sendHeld} holds for this thread. */
     default void flush() {}
 
+    /**
+     * How long this port's reader may wait for room in a full worker queue before a frame is
+     * dropped (nanoseconds; 0: never waits). A port read by a thread of its own whose input the
+     * kernel holds while it waits (a TAP: the tenant's TCP is then slowed by its small-queue
+     * limit rather than made to retransmit) says so; a port on a shared event loop must not.
+     */
+    default long readerMayWaitNanos() {
+        return 0;
+    }
+
     /** Frames and bytes each way, and drops by reason. */
     PortCounters counters();
 
