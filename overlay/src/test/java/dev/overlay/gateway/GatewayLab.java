@@ -358,34 +358,30 @@ final class GatewayLab implements AutoCloseable {
 
     /** Kernel drops (receive buffer full) of the UDP sockets bound to {@code port}, from /proc/net/udp. */
     static long kernelDrops(int port) {
-        long sum = 0;
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/net/udp"))) {
-                String[] f = line.trim().split("\\s+");
-                if (f.length > 12 && f[1].contains(":") && Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16) == port) {
-                    sum += Long.parseLong(f[f.length - 1]);
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return sum;
+        List<String[]> sockets = udpSockets(port);
+        return sockets == null ? -1 : sockets.stream().mapToLong(f -> Long.parseLong(f[f.length - 1])).sum();
     }
 
     /** UDP sockets bound to {@code port} on any address, from /proc/net/udp. */
     static int socketsOn(int port) {
-        int n = 0;
+        List<String[]> sockets = udpSockets(port);
+        return sockets == null ? -1 : sockets.size();
+    }
+
+    /** The /proc/net/udp lines (split in fields) of the sockets bound to {@code port}; null if unreadable. */
+    private static List<String[]> udpSockets(int port) {
         try {
+            List<String[]> out = new ArrayList<>();
             for (String line : Files.readAllLines(Path.of("/proc/net/udp"))) {
                 String[] f = line.trim().split("\\s+");
                 if (f.length > 12 && f[1].contains(":") && Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16) == port) {
-                    n++;
+                    out.add(f);
                 }
             }
+            return out;
         } catch (IOException | NumberFormatException e) {
-            return -1;
+            return null;
         }
-        return n;
     }
 
     @Override

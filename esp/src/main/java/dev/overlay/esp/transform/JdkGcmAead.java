@@ -54,6 +54,8 @@ final class JdkGcmAead implements Aead, Gmac {
     private final byte[] mask = new byte[BLOCK];
     private byte[] in = new byte[2048];
     private byte[] out = new byte[2048];
+    /** Where {@link #arrayOf}'s region starts in the array it returned. */
+    private int at;
 
     JdkGcmAead(byte[] key, byte[] salt, int tagLength) {
         if (!JdkGcmKernels.AVAILABLE) {
@@ -96,16 +98,8 @@ final class JdkGcmAead implements Aead, Gmac {
     public void seal(long iv, byte[] aad, int aadLength, ByteBuf buf, int offset, int length) {
         begin(iv);
         hashPadded(aad, 0, aadLength);
-        byte[] a;
-        int o;
-        if (buf.hasArray()) {
-            a = buf.array();
-            o = buf.arrayOffset() + offset;
-        } else {
-            a = in = grow(in, length);
-            o = 0;
-            buf.getBytes(offset, a, 0, length);
-        }
+        byte[] a = arrayOf(buf, offset, length);
+        int o = at;
         try {
             // Encrypting in place is safe: each chunk is hashed after it is encrypted.
             int done = length >= PARALLEL_LEN ? (int) GCM_CRYPT.invokeExact(a, o, length, a, o, a, o, gctr, ghash) : 0;
@@ -127,16 +121,8 @@ final class JdkGcmAead implements Aead, Gmac {
     public boolean open(long iv, byte[] aad, int aadLength, ByteBuf buf, int offset, int length) {
         begin(iv);
         hashPadded(aad, 0, aadLength);
-        byte[] a;
-        int o;
-        if (buf.hasArray()) {
-            a = buf.array();
-            o = buf.arrayOffset() + offset;
-        } else {
-            a = in = grow(in, length);
-            o = 0;
-            buf.getBytes(offset, a, 0, length);
-        }
+        byte[] a = arrayOf(buf, offset, length);
+        int o = at;
         byte[] p = out = grow(out, length);
         try {
             // The combined loop reads ciphertext from ct (= in): it must not be the output.
@@ -150,6 +136,21 @@ final class JdkGcmAead implements Aead, Gmac {
         }
         finish(aadLength, length);
         return verifyAndRelease(buf, offset, length, p);
+    }
+
+    /**
+     * The region as an array the intrinsics can read: a heap buffer's own array (sealed where it
+     * lies), else a copy in {@link #in}; its start in {@link #at}.
+     */
+    private byte[] arrayOf(ByteBuf buf, int offset, int length) {
+        if (buf.hasArray()) {
+            at = buf.arrayOffset() + offset;
+            return buf.array();
+        }
+        in = grow(in, length);
+        at = 0;
+        buf.getBytes(offset, in, 0, length);
+        return in;
     }
 
     @Override
