@@ -24,6 +24,7 @@ final class CheckJson {
                 .field("esp-transport", str(g.espTransport().configName())).field("esp-port", g.espPort())
                 .field("vxlan-port", g.vxlanPort()).field("geneve-port", g.genevePort())
                 .field("underlay-mtu", g.underlayMtu()).field("workers", g.workers())
+                .field("pin-workers", g.pinWorkers())
                 .field("steering", str(g.steering().configName()))
                 .field("state-dir", g.stateDir().map(d -> str(d.toString())).orElse("null"))
                 .last("metrics", g.metrics().map(m -> str(CheckReport.hostPort(m))).orElse("null"));

@@ -43,6 +43,7 @@ public final class CheckReport {
         }
         sb.append(", vxlan-port ").append(g.vxlanPort()).append(", geneve-port ").append(g.genevePort()).append('\n');
         sb.append("  underlay-mtu ").append(g.underlayMtu()).append(", workers ").append(g.workers())
+                .append(g.pinWorkers() ? " (pinned to cores)" : "")
                 .append(", steering ").append(g.steering().configName())
                 .append(g.metrics().map(m -> ", metrics " + hostPort(m)).orElse("")).append('\n');
         sb.append("  state-dir ").append(g.stateDir().map(d -> d + " (sequence numbers persist across restarts)")

@@ -168,7 +168,7 @@ public final class ConfigLoader {
             return null;
         }
         m.allow("name", "address", "mac", "esp-transport", "esp-port", "vxlan-port", "geneve-port",
-                "underlay-mtu", "workers", "steering", "metrics", "state-dir");
+                "underlay-mtu", "workers", "steering", "metrics", "state-dir", "pin-workers");
         String name = m.parsed("name", true, Scalars::name);
         InetAddress address = m.parsed("address", true, Scalars::unicastAddress);
         MacAddress mac = m.parsed("mac", false, ConfigLoader::unicastMac);
@@ -183,6 +183,7 @@ public final class ConfigLoader {
                 GatewayConfig.Steering.SPI, false);
         InetSocketAddress metrics = m.parsed("metrics", false, Scalars::hostPort);
         Path stateDir = m.parsed("state-dir", false, text -> StateDirs.resolve(configDir, text));
+        Boolean pinWorkers = m.bool("pin-workers", false);
 
         Map<Long, String> udpPorts = new HashMap<>();
         if (transport == GatewayConfig.EspTransport.UDP) {
@@ -198,12 +199,12 @@ public final class ConfigLoader {
         if (name == null || address == null || (m.has("mac") && mac == null) || transport == null
                 || espPort == null || vxlanPort == null || genevePort == null || mtu == null
                 || workers == null || steering == null || (m.has("metrics") && metrics == null)
-                || (m.has("state-dir") && stateDir == null)) {
+                || (m.has("state-dir") && stateDir == null) || pinWorkers == null) {
             return null;
         }
         return new GatewayConfig(name, address, Optional.ofNullable(mac), transport, espPort.intValue(),
                 vxlanPort.intValue(), genevePort.intValue(), mtu.intValue(), workers.intValue(), steering,
-                Optional.ofNullable(metrics), Optional.ofNullable(stateDir));
+                Optional.ofNullable(metrics), Optional.ofNullable(stateDir), pinWorkers);
     }
 
     private static void distinctPort(YamlMap m, String key, Long port, Map<Long, String> seen, Problems problems) {

@@ -29,7 +29,8 @@ public record GatewayConfig(
         int workers,
         Steering steering,
         Optional<InetSocketAddress> metrics,
-        Optional<Path> stateDir) {
+        Optional<Path> stateDir,
+        boolean pinWorkers) {
 
     public static final int DEFAULT_ESP_PORT = 4500;
     public static final int DEFAULT_VXLAN_PORT = 4789;
@@ -81,7 +82,15 @@ public record GatewayConfig(
                          int espPort, int vxlanPort, int genevePort, int underlayMtu, int workers, Steering steering,
                          Optional<InetSocketAddress> metrics) {
         this(name, address, mac, espTransport, espPort, vxlanPort, genevePort, underlayMtu, workers, steering, metrics,
-                Optional.empty());
+                Optional.empty(), false);
+    }
+
+    /** Without pinned workers ({@code pin-workers: false}, the default). */
+    public GatewayConfig(String name, InetAddress address, Optional<MacAddress> mac, EspTransport espTransport,
+                         int espPort, int vxlanPort, int genevePort, int underlayMtu, int workers, Steering steering,
+                         Optional<InetSocketAddress> metrics, Optional<Path> stateDir) {
+        this(name, address, mac, espTransport, espPort, vxlanPort, genevePort, underlayMtu, workers, steering, metrics,
+                stateDir, false);
     }
 
     private static void checkPort(String what, int port) {

@@ -19,6 +19,7 @@ import io.netty.util.concurrent.FastThreadLocalThread;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * How each part of a gateway is made from its config and {@link Gateway.Options}. Everything
@@ -61,12 +62,14 @@ final class GatewayModule {
 
     @Provides
     @Singleton
-    static WorkerPool workerPool(GatewayConfig gateway, Optional<WorkerLoops> loops) {
+    static WorkerPool workerPool(GatewayConfig gateway, Optional<WorkerLoops> loops, EventLog log) {
         // Netty's FastThreadLocalThread: Netty 4.2 recycles pooled buffers' objects and keeps a
         // per-thread pool cache only on these; on a plain thread each packet's ByteBuf is garbage.
         WorkerPool.Builder b = WorkerPool.builder("overlay-" + gateway.name()).workers(gateway.workers())
                 .closeTimeout(Duration.ofSeconds(3))
-                .threadFactory((name, index, body) -> new FastThreadLocalThread(body, name));
+                .threadFactory(gateway.pinWorkers()
+                        ? CpuAffinity.pinningThreads(CpuAffinity.allowed(), log, new AtomicIntegerArray(gateway.workers()))
+                        : (name, index, body) -> new FastThreadLocalThread(body, name));
         loops.ifPresent(l -> b.io(l::io));
         return b.build();
     }
