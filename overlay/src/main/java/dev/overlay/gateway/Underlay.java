@@ -2,14 +2,11 @@ package dev.overlay.gateway;
 
 import dev.overlay.config.GatewayConfig;
 import dev.overlay.gateway.port.PortException;
-import dev.overlay.steering.Burst;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
@@ -19,12 +16,16 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.SegmentedDatagramPacket;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.unix.SegmentedDatagramPacket;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -105,7 +106,7 @@ final class Underlay implements AutoCloseable {
     }
 
     private static boolean gatewayGsoEnabled() {
-        return Epoll.isAvailable() && SegmentedDatagramPacket.isSupported()
+        return Epoll.isAvailable() && EpollDatagramChannel.isSegmentedDatagramPacketSupported()
                 && !"false".equals(System.getProperty("overlay.underlay.gso"));
     }
 
@@ -157,7 +158,7 @@ final class Underlay implements AutoCloseable {
         }
     }
 
-    private enum Kind { ESP, VXLAN, GENEVE }
+    enum Kind { ESP, VXLAN, GENEVE }
 
     /**
      * One ESP socket per worker on esp-port, in one SO_REUSEPORT group, each registered on its
@@ -189,7 +190,7 @@ final class Underlay implements AutoCloseable {
      * or, with {@code bySpi} false (steering {@code flow}), leaves it to the kernel's 4-tuple hash.
      * No-op without per-worker sockets. Called at start and after each reload.
      */
-    void steer(java.util.Map<Integer, Integer> owners, boolean bySpi) {
+    void steer(Map<Integer, Integer> owners, boolean bySpi) {
         Channel[] chs = espByWorker;
         if (chs == null) {
             return;
@@ -224,7 +225,7 @@ final class Underlay implements AutoCloseable {
                 .option(ChannelOption.SO_RCVBUF, 4 << 20)
                 .option(ChannelOption.SO_SNDBUF, 4 << 20)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
-                .handler(new Reader(kind, port, worker));
+                .handler(new UnderlayReader(pipeline, kind, port, worker, rxPackets, drops, log));
         if (worker >= 0) {
             b.option(EpollChannelOption.SO_REUSEPORT, true);
         }
@@ -247,13 +248,13 @@ final class Underlay implements AutoCloseable {
             // where a train would reach the pipeline whole and fail its ICV.
             b.option(EpollChannelOption.UDP_GRO, true)
                     .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_GRO_DATAGRAM)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_GRO_DATAGRAM));
+                    .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_GRO_DATAGRAM));
         } else if (epoll) {
             // recvmmsg: one read fills up to 32 datagrams of at most MAX_DATAGRAM bytes.
             b.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_DATAGRAM)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM * SLOTS));
+                    .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM * SLOTS));
         } else {
-            b.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
+            b.option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
         }
     }
 
@@ -441,7 +442,7 @@ final class Underlay implements AutoCloseable {
         if (chs == null) {
             return new Channel[] {esp, vxlan, geneve};
         }
-        Channel[] all = java.util.Arrays.copyOf(chs, chs.length + 2);
+        Channel[] all = Arrays.copyOf(chs, chs.length + 2);
         all[chs.length] = vxlan;
         all[chs.length + 1] = geneve;
         return all;
@@ -449,7 +450,7 @@ final class Underlay implements AutoCloseable {
 
     /** The kernel's receive-buffer drops on this gateway's underlay sockets (UdpSocketDrops), or -1. */
     long kernelDrops() {
-        java.util.List<Integer> ports = new java.util.ArrayList<>(3);
+        List<Integer> ports = new ArrayList<>(3);
         for (Channel ch : new Channel[] {esp, vxlan, geneve}) {
             if (ch != null && ch.localAddress() instanceof InetSocketAddress a) {
                 ports.add(a.getPort());
@@ -462,58 +463,5 @@ final class Underlay implements AutoCloseable {
     InetSocketAddress espAddress() {
         Channel ch = esp;
         return ch == null ? null : (InetSocketAddress) ch.localAddress();
-    }
-
-    private final class Reader extends ChannelInboundHandlerAdapter {
-        private final Kind kind;
-        private final int port;
-        /** The worker whose loop reads this channel, or -1 for the shared I/O thread. */
-        private final int worker;
-        /** This channel's: a channel reads on one event loop thread only. */
-        private final Burst<Job> burst;
-
-        Reader(Kind kind, int port, int worker) {
-            this.kind = kind;
-            this.port = port;
-            this.worker = worker;
-            this.burst = pipeline.rxBurst();
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (!(msg instanceof DatagramPacket p)) {
-                io.netty.util.ReferenceCountUtil.release(msg);
-                return;
-            }
-            rxPackets.increment();
-            // The envelope's reference count is its content's: the pipeline now owns both.
-            switch (kind) {
-                case ESP -> pipeline.receiveEsp(p.content(), p.sender(), port, burst, worker);
-                case VXLAN -> pipeline.receiveOverlay(p.content(), p.sender(), port, false, burst);
-                case GENEVE -> pipeline.receiveOverlay(p.content(), p.sender(), port, true, burst);
-            }
-        }
-
-        /** The end of one read: wake the owners of what it brought, once each. */
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            burst.flush();
-            if (worker >= 0) {
-                pipeline.endInline(worker); // the batch end of what this worker ran itself
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            burst.flush(); // a read that failed half-way still handed some datagrams on
-            if (worker >= 0) {
-                pipeline.endInline(worker);
-            }
-            // Sends use the void promise, so a datagram the kernel refused (no route, ICMP
-            // unreachable reported on the socket) surfaces here: it is lost, so it is counted.
-            drops.add(GatewayDrop.UNDERLAY_SEND_FAILED);
-            log.fine("underlay-error", "socket", kind.name().toLowerCase(java.util.Locale.ROOT),
-                    "error", String.valueOf(cause.getMessage()));
-        }
     }
 }
