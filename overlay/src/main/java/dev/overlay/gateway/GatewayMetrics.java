@@ -135,6 +135,12 @@ final class GatewayMetrics implements AutoCloseable {
                 .help("Items a worker handled, over all its stages").labelNames("worker")
                 .callback(cb -> s.get().workers().forEach(w -> cb.call(w.packets(), Integer.toString(w.worker()))))
                 .register(r);
+        CounterWithCallback.builder().name("overlay_worker_socket_packets_total")
+                .help("ESP a worker's own socket brought: run there (own-sa) or handed on to the SA's owner (handed-on)")
+                .labelNames("worker", "sa").callback(cb -> s.get().workerSockets().forEach(w -> {
+                    cb.call(w.ownSa(), Integer.toString(w.worker()), "own-sa");
+                    cb.call(w.handedOn(), Integer.toString(w.worker()), "handed-on");
+                })).register(r);
         CounterWithCallback.builder().name("overlay_worker_drops_total")
                 .help("Items steering dropped on a worker's queues").labelNames("worker", "reason")
                 .callback(cb -> {

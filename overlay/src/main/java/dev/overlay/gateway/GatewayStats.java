@@ -17,11 +17,16 @@ import java.util.Map;
  * @param underlayKernelDrops datagrams the kernel dropped at the underlay sockets (receive buffer
  *     full) before the gateway read them, so never in {@code underlayRxPackets} nor in
  *     {@code drops}; -1 where the kernel does not say
+ * @param workerSockets per worker, the ESP its own socket brought: run there (the SA was its
+ *     own) or handed on to the owner; empty with one shared socket
  */
 public record GatewayStats(Map<String, TenantStats> tenants, List<SaStats> sas,
                            Map<String, Map<String, Long>> drops, List<WorkerStats> workers,
                            Map<String, PortStats> ports, long underlayRxPackets, long underlayTxPackets,
-                           long underlayKernelDrops) {
+                           long underlayKernelDrops, List<WorkerSocketStats> workerSockets) {
+
+    /** ESP packets worker {@code worker}'s own socket brought: run where read, or handed on to their SA's owner. */
+    public record WorkerSocketStats(int worker, long ownSa, long handedOn) {}
 
     /** Frames taken from the tenant's ports (tx) and delivered to them (rx); learned plus static FDB entries. */
     public record TenantStats(int vni, long txFrames, long txBytes, long rxFrames, long rxBytes, int fdbEntries) {}

@@ -25,6 +25,7 @@ import io.netty.buffer.ByteBufAllocator;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The gateway's packet path: entry points for the underlay's event loop and the ports' readers,
@@ -60,6 +61,12 @@ final class Pipeline {
     private final RfsSteering.FlowTable[] flowTables;
     final DropCounts[] drops;
     final SharedDrops shared;
+    /**
+     * ESP read on worker i's own socket ([2i]: it owned the SA and ran it there; [2i + 1]: it
+     * handed it on to the owner). Written by worker i only; the second stays 0 while the kernel's
+     * SPI steering puts every SA on its owner's socket.
+     */
+    final AtomicLongArray ownSocket;
     final ConcurrentHashMap<String, TrafficCounters> traffic = new ConcurrentHashMap<>();
     private volatile View view;
     private volatile boolean stopping;
@@ -79,6 +86,7 @@ final class Pipeline {
         this.flowPolicy = policy == SteeringPolicy.FLOW;
         this.rxDispatcher = flowPolicy ? Dispatcher.of(policy, workers) : owners;
         this.drops = new DropCounts[workers];
+        this.ownSocket = new AtomicLongArray(2 * workers);
         for (int i = 0; i < workers; i++) {
             drops[i] = new DropCounts();
         }
@@ -190,6 +198,10 @@ final class Pipeline {
             worker = rxDispatcher.workerFor(pkt.getInt(at));
         }
         Job job = Job.of(Job.Kind.RX_ESP, pkt, v);
+        if (self >= 0) {
+            int slot = 2 * self + (worker == self ? 0 : 1);
+            ownSocket.setRelease(slot, ownSocket.getPlain(slot) + 1);
+        }
         if (worker == self) {
             rx.runOrSubmit(pool.worker(self), job);
         } else {

@@ -82,7 +82,14 @@ final class StatsReader {
                     c.rxBytes.sum(), c.txFrames.sum(), c.txBytes.sum(), c.txDropped.sum(), c.rxErrors.sum(), c.rxGsoFrames.sum(),
                     c.rxGsoSegments.sum(), c.txGsoFrames.sum(), c.txGsoSegments.sum()));
         });
+        List<GatewayStats.WorkerSocketStats> sockets = new ArrayList<>();
+        if (underlay.workerSockets()) {
+            for (int i = 0; i < pipeline.ownSocket.length() / 2; i++) {
+                sockets.add(new GatewayStats.WorkerSocketStats(i, pipeline.ownSocket.getAcquire(2 * i),
+                        pipeline.ownSocket.getAcquire(2 * i + 1)));
+            }
+        }
         return new GatewayStats(tenants, sas, drops, workers, portStats, underlay.rxPackets.sum(),
-                underlay.txPackets.sum(), underlay.kernelDrops());
+                underlay.txPackets.sum(), underlay.kernelDrops(), sockets);
     }
 }

@@ -207,6 +207,11 @@ final class Underlay implements AutoCloseable {
         }
     }
 
+    /** Whether each worker reads an ESP socket of its own. */
+    boolean workerSockets() {
+        return espByWorker != null;
+    }
+
     /** How the kernel picks among the per-worker ESP sockets; "none" with one shared socket. */
     String steering() {
         return steering;

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The threads that allocate packet buffers are Netty FastThreadLocalThreads: Netty 4.2 recycles
  * a pooled ByteBuf's object and keeps a per-thread cache of pool memory only on those, so on any
  * other thread every packet would leave ~100 bytes of garbage and take the arena's lock. And
- * with ESP in UDP over epoll, each worker reads its own socket, steered by SPI.
+ * with ESP in UDP over epoll, each worker reads its own socket, steered by SPI: every ESP packet
+ * is read by its SA's owner and none is handed on.
  */
 class DatapathThreadsTest {
     @TempDir
@@ -33,6 +34,20 @@ class DatapathThreadsTest {
             }
             assertEquals(4, GatewayLab.socketsOn(lab.esp), "each gateway's two ESP sockets share esp-port (SO_REUSEPORT)");
             assertTrue(lab.gwB.underlaySteering().startsWith("spi ("), lab.gwB.underlaySteering());
+            // Traffic both ways: the kernel puts every ESP packet on its SA owner's socket, so
+            // each packet read is run where it was read and none is handed on.
+            GatewayLab.FarEnd blueB = lab.end("blue", 1);
+            GatewayLab.FarEnd blueA = lab.end("blue", 0);
+            try (GatewayLab.Stream ab = new GatewayLab.Stream(blueA, "blue", 200);
+                 GatewayLab.Stream ba = new GatewayLab.Stream(blueB, "blue", 200)) {
+                TwoGateways.waitFor(() -> blueB.received.get() >= 100 && blueA.received.get() >= 100, "traffic both ways");
+            }
+            for (Gateway gw : List.of(lab.gwA, lab.gwB)) {
+                List<GatewayStats.WorkerSocketStats> sockets = gw.stats().workerSockets();
+                assertEquals(2, sockets.size(), sockets::toString);
+                assertTrue(sockets.stream().mapToLong(GatewayStats.WorkerSocketStats::ownSa).sum() >= 100, sockets::toString);
+                assertEquals(0, sockets.stream().mapToLong(GatewayStats.WorkerSocketStats::handedOn).sum(), sockets::toString);
+            }
         }
     }
 }
