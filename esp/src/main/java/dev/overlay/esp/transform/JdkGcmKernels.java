@@ -45,7 +45,8 @@ final class JdkGcmKernels {
      * {@code CounterMode.encrypt(in, inOfs, inLen, out, outOfs)} on the GCTR: any length, the last
      * block partial. Not GCTR.update, which wraps the counter in a new ByteBuffer per call to
      * check for 32-bit roll-over: the 128-bit increment here equals GCM's inc32 as long as the
-     * low word does not wrap, and a packet (at most 4096 blocks from 2) never makes it.
+     * low word does not wrap, which takes 2^32 - 2 blocks from 2; an int length (under 2^27
+     * blocks; an ESP packet at most 4,096) never gets there.
      */
     static final MethodHandle CTR_CRYPT;
     /** {@code new GHASH(byte[] subkeyH)}: (byte[]) -> Object. */
