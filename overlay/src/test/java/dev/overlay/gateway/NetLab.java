@@ -1,20 +1,19 @@
 package dev.overlay.gateway;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.overlay.gateway.port.PortTesting;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Network namespaces, veth pairs and commands for the end-to-end tests, as users build them with
@@ -47,31 +46,17 @@ final class NetLab implements AutoCloseable {
         }
     }
 
-    record Result(int exit, String out) {}
+    /** Commands in namespaces may take longer than the port tests' 20 s: ip netns, veth moves. */
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     /** Runs a command (stdout and stderr together), waiting up to 30 s. */
-    static Result run(String... command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                fail("timed out: " + String.join(" ", command));
-            }
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new AssertionError("cannot run " + command[0] + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+    static PortTesting.Result run(String... command) {
+        return PortTesting.run(TIMEOUT, command);
     }
 
     /** Runs a command that must succeed. */
     static String sh(String... command) {
-        Result r = run(command);
-        assertEquals(0, r.exit(), () -> String.join(" ", command) + " failed:\n" + r.out());
-        return r.out();
+        return PortTesting.sh(TIMEOUT, command);
     }
 
     /** {@code ip netns exec ns command...}, which must succeed. */

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -17,8 +18,11 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
-/** Shell, root and thread helpers for the port tests, which drive real kernel interfaces. */
-final class PortTesting {
+/**
+ * Shell, root and thread helpers for the port tests, which drive real kernel interfaces. The
+ * command runner is public: the gateway's namespace tests (NetLab) run theirs through it too.
+ */
+public final class PortTesting {
     private PortTesting() {
     }
 
@@ -34,15 +38,21 @@ final class PortTesting {
         return prefix + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt(1 << 24)).substring(2);
     }
 
-    record Result(int exit, String out) {
+    /** A command's exit status and its stdout and stderr together. */
+    public record Result(int exit, String out) {
     }
 
     /** Runs a command, waiting up to 20 s; output is stdout and stderr together. */
     static Result run(String... command) {
+        return run(Duration.ofSeconds(20), command);
+    }
+
+    /** Runs a command, waiting up to {@code timeout}; output is stdout and stderr together. */
+    public static Result run(Duration timeout, String... command) {
         try {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
             byte[] out = process.getInputStream().readAllBytes();
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
                 fail("timed out: " + String.join(" ", command));
             }
@@ -55,9 +65,14 @@ final class PortTesting {
         }
     }
 
-    /** Runs a command that must succeed. */
+    /** Runs a command that must succeed, waiting up to 20 s. */
     static String sh(String... command) {
-        Result result = run(command);
+        return sh(Duration.ofSeconds(20), command);
+    }
+
+    /** Runs a command that must succeed, waiting up to {@code timeout}. */
+    public static String sh(Duration timeout, String... command) {
+        Result result = run(timeout, command);
         assertEquals(0, result.exit(), () -> String.join(" ", command) + " failed:\n" + result.out());
         return result.out();
     }
