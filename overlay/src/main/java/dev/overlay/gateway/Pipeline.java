@@ -62,11 +62,14 @@ final class Pipeline {
     final DropCounts[] drops;
     final SharedDrops shared;
     /**
-     * ESP read on worker i's own socket ([2i]: it owned the SA and ran it there; [2i + 1]: it
-     * handed it on to the owner). Written by worker i only; the second stays 0 while the kernel's
-     * SPI steering puts every SA on its owner's socket.
+     * ESP read on worker i's own socket ([i * STRIDE]: it owned the SA and ran it there;
+     * [i * STRIDE + 1]: it handed it on to the owner). Written by worker i only, once per packet,
+     * so each worker's pair sits on cache lines of its own (no line shared between two writers);
+     * the second stays 0 while the kernel's SPI steering puts every SA on its owner's socket.
      */
     final AtomicLongArray ownSocket;
+    /** Longs between two workers' counters in {@link #ownSocket}: 128 bytes, two cache lines. */
+    static final int OWN_SOCKET_STRIDE = 16;
     final ConcurrentHashMap<String, TrafficCounters> traffic = new ConcurrentHashMap<>();
     private volatile View view;
     private volatile boolean stopping;
@@ -86,7 +89,7 @@ final class Pipeline {
         this.flowPolicy = policy == SteeringPolicy.FLOW;
         this.rxDispatcher = flowPolicy ? Dispatcher.of(policy, workers) : owners;
         this.drops = new DropCounts[workers];
-        this.ownSocket = new AtomicLongArray(2 * workers);
+        this.ownSocket = new AtomicLongArray(OWN_SOCKET_STRIDE * workers);
         for (int i = 0; i < workers; i++) {
             drops[i] = new DropCounts();
         }
@@ -199,7 +202,7 @@ final class Pipeline {
         }
         Job job = Job.of(Job.Kind.RX_ESP, pkt, v);
         if (self >= 0) {
-            int slot = 2 * self + (worker == self ? 0 : 1);
+            int slot = OWN_SOCKET_STRIDE * self + (worker == self ? 0 : 1);
             ownSocket.setRelease(slot, ownSocket.getPlain(slot) + 1);
         }
         if (worker == self) {

@@ -84,9 +84,10 @@ final class StatsReader {
         });
         List<GatewayStats.WorkerSocketStats> sockets = new ArrayList<>();
         if (underlay.workerSockets()) {
-            for (int i = 0; i < pipeline.ownSocket.length() / 2; i++) {
-                sockets.add(new GatewayStats.WorkerSocketStats(i, pipeline.ownSocket.getAcquire(2 * i),
-                        pipeline.ownSocket.getAcquire(2 * i + 1)));
+            for (int i = 0; i < pool.workers(); i++) {
+                int at = Pipeline.OWN_SOCKET_STRIDE * i;
+                sockets.add(new GatewayStats.WorkerSocketStats(i, pipeline.ownSocket.getAcquire(at),
+                        pipeline.ownSocket.getAcquire(at + 1)));
             }
         }
         return new GatewayStats(tenants, sas, drops, workers, portStats, underlay.rxPackets.sum(),
