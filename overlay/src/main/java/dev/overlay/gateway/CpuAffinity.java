@@ -13,6 +13,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.stream.IntStream;
 
 /**
  * {@code gateway.pin-workers}: each worker thread bound to one core with
@@ -50,7 +51,7 @@ final class CpuAffinity {
             if (rc != 0) {
                 return new int[0];
             }
-            return Arrays.stream(bits(set)).toArray();
+            return bits(set);
         } catch (Throwable t) {
             return new int[0];
         }
@@ -93,7 +94,7 @@ final class CpuAffinity {
     }
 
     private static int[] bits(MemorySegment set) {
-        return java.util.stream.IntStream.range(0, SET_BYTES * 8)
+        return IntStream.range(0, SET_BYTES * 8)
                 .filter(cpu -> (set.get(ValueLayout.JAVA_BYTE, cpu / 8) & (1 << (cpu % 8))) != 0).toArray();
     }
 }
