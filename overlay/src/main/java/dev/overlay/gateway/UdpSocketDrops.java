@@ -5,6 +5,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -18,11 +19,13 @@ final class UdpSocketDrops {
     private UdpSocketDrops() {
     }
 
-    /** The sum over the sockets bound to {@code address} on any of {@code ports}; -1 where /proc cannot be read. */
-    static long sum(InetAddress address, List<Integer> ports) {
-        boolean v6 = address instanceof Inet6Address;
-        String local = hex(address.getAddress());
-        long total = 0;
+    /** One UDP socket as /proc lists it: local address (hex, as {@link #hex} writes it), port, drops. */
+    record Socket(String address, int port, long drops) {
+    }
+
+    /** The UDP sockets of {@code /proc/net/udp} (or {@code udp6}); null where it cannot be read. */
+    static List<Socket> sockets(boolean v6) {
+        List<Socket> out = new ArrayList<>();
         try {
             for (String line : Files.readAllLines(Path.of(v6 ? "/proc/net/udp6" : "/proc/net/udp"))) {
                 // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ref pointer drops
@@ -31,14 +34,27 @@ final class UdpSocketDrops {
                     continue;
                 }
                 int colon = f[1].indexOf(':');
-                String addr = f[1].substring(0, colon);
-                int port = Integer.parseInt(f[1].substring(colon + 1), 16);
-                if (ports.contains(port) && (addr.equals(local) || addr.chars().allMatch(c -> c == '0'))) {
-                    total += Long.parseLong(f[12]);
-                }
+                out.add(new Socket(f[1].substring(0, colon), Integer.parseInt(f[1].substring(colon + 1), 16),
+                        Long.parseLong(f[12])));
             }
         } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        return out;
+    }
+
+    /** The sum over the sockets bound to {@code address} (or to any address) on any of {@code ports}; -1 where /proc cannot be read. */
+    static long sum(InetAddress address, List<Integer> ports) {
+        List<Socket> all = sockets(address instanceof Inet6Address);
+        if (all == null) {
             return -1;
+        }
+        String local = hex(address.getAddress());
+        long total = 0;
+        for (Socket s : all) {
+            if (ports.contains(s.port()) && (s.address().equals(local) || s.address().chars().allMatch(c -> c == '0'))) {
+                total += s.drops();
+            }
         }
         return total;
     }

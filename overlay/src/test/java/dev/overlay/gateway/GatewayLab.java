@@ -358,30 +358,20 @@ final class GatewayLab implements AutoCloseable {
 
     /** Kernel drops (receive buffer full) of the UDP sockets bound to {@code port}, from /proc/net/udp. */
     static long kernelDrops(int port) {
-        List<String[]> sockets = udpSockets(port);
-        return sockets == null ? -1 : sockets.stream().mapToLong(f -> Long.parseLong(f[f.length - 1])).sum();
+        List<UdpSocketDrops.Socket> sockets = udpSockets(port);
+        return sockets == null ? -1 : sockets.stream().mapToLong(UdpSocketDrops.Socket::drops).sum();
     }
 
     /** UDP sockets bound to {@code port} on any address, from /proc/net/udp. */
     static int socketsOn(int port) {
-        List<String[]> sockets = udpSockets(port);
+        List<UdpSocketDrops.Socket> sockets = udpSockets(port);
         return sockets == null ? -1 : sockets.size();
     }
 
-    /** The /proc/net/udp lines (split in fields) of the sockets bound to {@code port}; null if unreadable. */
-    private static List<String[]> udpSockets(int port) {
-        try {
-            List<String[]> out = new ArrayList<>();
-            for (String line : Files.readAllLines(Path.of("/proc/net/udp"))) {
-                String[] f = line.trim().split("\\s+");
-                if (f.length > 12 && f[1].contains(":") && Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16) == port) {
-                    out.add(f);
-                }
-            }
-            return out;
-        } catch (IOException | NumberFormatException e) {
-            return null;
-        }
+    /** The IPv4 sockets bound to {@code port}, on any address (both gateways); null if unreadable. */
+    private static List<UdpSocketDrops.Socket> udpSockets(int port) {
+        List<UdpSocketDrops.Socket> all = UdpSocketDrops.sockets(false);
+        return all == null ? null : all.stream().filter(s -> s.port() == port).toList();
     }
 
     @Override
