@@ -1,7 +1,7 @@
 package dev.overlay.gateway;
 
+import dev.overlay.gateway.port.PacketThreads;
 import dev.overlay.steering.WorkerThreadFactory;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -74,12 +74,12 @@ final class CpuAffinity {
     }
 
     /**
-     * Worker threads (Netty FastThreadLocalThreads, as every datapath thread) that pin themselves
+     * Worker threads ({@link PacketThreads}, as every datapath thread) that pin themselves
      * first thing: worker i to {@code cpus[i % cpus.length]}. {@code pinned[i]} becomes the CPU
      * worker i runs on, or -1 if it could not be pinned (logged).
      */
     static WorkerThreadFactory pinningThreads(int[] cpus, EventLog log, AtomicIntegerArray pinned) {
-        return (name, index, body) -> new FastThreadLocalThread(() -> {
+        return (name, index, body) -> PacketThreads.of(name, () -> {
             int cpu = cpus.length == 0 ? -1 : cpus[index % cpus.length];
             String failed = cpu < 0 ? "the kernel did not say which CPUs the process may use" : pinCurrentThread(cpu);
             if (failed == null && Arrays.equals(allowed(), new int[] {cpu})) {
@@ -90,7 +90,7 @@ final class CpuAffinity {
                 log.info("worker-not-pinned", "worker", index, "why", failed == null ? "the mask did not hold" : failed);
             }
             body.run();
-        }, name);
+        });
     }
 
     private static int[] bits(MemorySegment set) {

@@ -7,6 +7,7 @@ import dev.overlay.config.OverlayConfig;
 import dev.overlay.datapath.SaTable;
 import dev.overlay.datapath.Topology;
 import dev.overlay.gateway.Gateway.PortOpener;
+import dev.overlay.gateway.port.PacketThreads;
 import dev.overlay.steering.SpiDispatcher;
 import dev.overlay.steering.SteeringPolicy;
 import dev.overlay.steering.WorkerPool;
@@ -15,7 +16,6 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.Optional;
@@ -63,13 +63,11 @@ final class GatewayModule {
     @Provides
     @Singleton
     static WorkerPool workerPool(GatewayConfig gateway, Optional<WorkerLoops> loops, EventLog log) {
-        // Netty's FastThreadLocalThread: Netty 4.2 recycles pooled buffers' objects and keeps a
-        // per-thread pool cache only on these; on a plain thread each packet's ByteBuf is garbage.
         WorkerPool.Builder b = WorkerPool.builder("overlay-" + gateway.name()).workers(gateway.workers())
                 .closeTimeout(Duration.ofSeconds(3))
                 .threadFactory(gateway.pinWorkers()
                         ? CpuAffinity.pinningThreads(CpuAffinity.allowed(), log, new AtomicIntegerArray(gateway.workers()))
-                        : (name, index, body) -> new FastThreadLocalThread(body, name));
+                        : (name, index, body) -> PacketThreads.of(name, body));
         loops.ifPresent(l -> b.io(l::io));
         return b.build();
     }

@@ -1,9 +1,9 @@
 package dev.overlay.gateway;
 
+import dev.overlay.gateway.port.PacketThreads;
 import dev.overlay.gateway.port.PortException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -82,8 +82,7 @@ final class RawEspSocket implements AutoCloseable {
         this.alloc = alloc;
         this.maxDatagram = maxDatagram;
         this.pipeline = pipeline;
-        // A FastThreadLocalThread, as every thread that allocates packet buffers (GatewayModule).
-        this.reader = new FastThreadLocalThread(this::readLoop, threadName);
+        this.reader = PacketThreads.of(threadName, this::readLoop);
     }
 
     /** Opens, binds and starts reading; a failure is one sentence naming the cause. */

@@ -10,7 +10,6 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import java.net.BindException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -61,9 +60,8 @@ final class EventLoopGroups {
     static Owned owned(int threadCount, String threadName) {
         List<Thread> threads = new CopyOnWriteArrayList<>();
         ThreadFactory factory = runnable -> {
-            Thread thread = new FastThreadLocalThread(runnable,
-                    threads.isEmpty() ? threadName : threadName + "/" + threads.size());
-            thread.setDaemon(true);
+            Thread thread = PacketThreads.daemon(threads.isEmpty() ? threadName : threadName + "/" + threads.size(),
+                    runnable);
             threads.add(thread);
             return thread;
         };

@@ -3,7 +3,6 @@ package dev.overlay.gateway.port;
 import dev.overlay.datapath.Buffers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -104,9 +103,7 @@ final class PcapPort implements TenantPort {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException(name + ": already started");
         }
-        // A FastThreadLocalThread, as every thread that allocates packet buffers (GatewayModule).
-        Thread thread = new FastThreadLocalThread(() -> readLoop(sink), "port-" + name);
-        thread.setDaemon(true);
+        Thread thread = PacketThreads.daemon("port-" + name, () -> readLoop(sink));
         reader = thread;
         if (!closed.get()) {
             thread.start();

@@ -4,7 +4,6 @@ import dev.overlay.datapath.Buffers;
 import dev.overlay.datapath.TcpSegmenter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -107,10 +106,8 @@ final class TapPort implements TenantPort {
         }
         for (int i = 0; i < queues.length; i++) {
             TapQueue queue = queues[i];
-            // A FastThreadLocalThread: Netty recycles buffers' objects and caches pool memory only on these.
-            Thread reader = new FastThreadLocalThread(new TapReader(this, queue, wakeFd, closed, alloc, counters, sink),
-                    "port-" + name + "/" + i);
-            reader.setDaemon(true);
+            Thread reader = PacketThreads.daemon("port-" + name + "/" + i,
+                    new TapReader(this, queue, wakeFd, closed, alloc, counters, sink));
             readers.add(reader);
         }
         readers.forEach(Thread::start);
