@@ -106,10 +106,7 @@ public final class Handoff<T> {
      * hold): {@link #submit} and {@link Burst} stay non-blocking.
      */
     public boolean submitWaiting(int worker, T item, long maxWaitNanos) {
-        if (worker < 0 || worker >= lanes.length) {
-            throw new IllegalArgumentException("worker: " + worker + " (expected: 0 to " + (lanes.length - 1) + ")");
-        }
-        Lane<T> lane = lanes[worker];
+        Lane<T> lane = lane(worker);
         long deadline = System.nanoTime() + maxWaitNanos;
         while (maxWaitNanos > 0 && !pool.isClosing() && lane.queue.size() >= lane.queue.capacity()
                 && System.nanoTime() - deadline < 0) {
@@ -140,10 +137,7 @@ public final class Handoff<T> {
 
     /** As {@link #offer(int, Object)}, waking the worker only if {@code wake}; the caller wakes it later. */
     long offer(int worker, T item, boolean wake) {
-        if (worker < 0 || worker >= lanes.length) {
-            throw new IllegalArgumentException("worker: " + worker + " (expected: 0 to " + (lanes.length - 1) + ")");
-        }
-        Lane<T> lane = lanes[worker];
+        Lane<T> lane = lane(worker);
         if (pool.isClosing()) {
             lane.drop(SteeringDrop.SHUTDOWN, item);
             return -1;
@@ -162,6 +156,14 @@ public final class Handoff<T> {
             pool.releaseLeftovers();
         }
         return position;
+    }
+
+    /** Worker {@code worker}'s lane; an index out of range is misuse (the item is not taken). */
+    private Lane<T> lane(int worker) {
+        if (worker < 0 || worker >= lanes.length) {
+            throw new IllegalArgumentException("worker: " + worker + " (expected: 0 to " + (lanes.length - 1) + ")");
+        }
+        return lanes[worker];
     }
 
     /** Items of {@code worker}'s queue finished (handled or failed) so far: RFS's queue head. */
