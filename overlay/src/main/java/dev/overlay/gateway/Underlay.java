@@ -397,15 +397,9 @@ final class Underlay implements AutoCloseable {
 
     /** One flush per socket (the gateway's close, after the workers sent their trains at their batches' ends). */
     void flush() {
-        Channel[] chs = espByWorker;
-        if (chs != null) {
-            for (Channel ch : chs) {
-                flush(ch);
-            }
+        for (Channel ch : channels()) {
+            flush(ch);
         }
-        flush(esp);
-        flush(vxlan);
-        flush(geneve);
     }
 
     private static void flush(Channel ch) {
