@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
 class BurstTest {
@@ -35,7 +36,8 @@ class BurstTest {
         }
     }
 
-    @Test
+    /** Repeated: a worker preempted at the wrong moment once ended with its queue full (about 1 in 1,200 runs). */
+    @RepeatedTest(300)
     void itemsAreHandledInSubmissionOrderPerWorker() {
         Recorder rec = new Recorder(2);
         WorkerPool pool = WorkerPool.builder("order").workers(2).build();
