@@ -42,7 +42,7 @@ public record SecurityAssociation(
 
     /**
      * RFC 4303 2.1: SPIs 1..255 are reserved by IANA and 0 for local use ("MUST NOT be sent on
-     * the wire"); a configured SA should not use them.
+     * the wire"). Config validation refuses 0 and warns about 1..255, which peers use anyway.
      */
     public static boolean reservedSpi(int spi) {
         return Integer.compareUnsigned(spi, 255) <= 0;
@@ -62,8 +62,8 @@ public record SecurityAssociation(
     }
 
     public SecurityAssociation {
-        // Reserved SPIs (reservedSpi) are accepted here: published test vectors use them and
-        // pcap tools must open such captures. Config validation refuses them for real SAs.
+        // Reserved SPIs (reservedSpi) are accepted here: published test vectors use them, 0
+        // included, and the esp module's own tests open them all. Config validation refuses 0.
         Objects.requireNonNull(direction, "direction");
         Objects.requireNonNull(algorithm, "algorithm");
         Objects.requireNonNull(mode, "mode");

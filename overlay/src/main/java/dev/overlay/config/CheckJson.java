@@ -2,6 +2,8 @@ package dev.overlay.config;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * {@code check --json}: the same resolved view as {@link CheckReport}, for scripts. Keys are the
@@ -15,10 +17,12 @@ final class CheckJson {
     private CheckJson() {
     }
 
-    static String render(OverlayConfig c, List<ConfigError> warnings) {
+    static String render(OverlayConfig c, List<ConfigError> warnings, Set<Purpose> completeFor) {
         CheckJson j = new CheckJson();
         GatewayConfig g = c.gateway();
-        j.sb.append("{\"config\":").append(str(c.source().toString())).append(",\"valid\":true,\"gateway\":{");
+        j.sb.append("{\"config\":").append(str(c.source().toString())).append(",\"valid\":true,\"complete_for\":[")
+                .append(completeFor.stream().map(p -> str(p.commandName())).collect(Collectors.joining(",")))
+                .append("],\"gateway\":{");
         j.field("name", str(g.name())).field("address", str(CheckReport.address(g.address())))
                 .field("mac", g.mac().map(m -> str(m.toString())).orElse("null"))
                 .field("esp-transport", str(g.espTransport().configName())).field("esp-port", g.espPort())

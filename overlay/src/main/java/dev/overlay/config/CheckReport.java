@@ -6,7 +6,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -19,21 +22,63 @@ public final class CheckReport {
 
     private final OverlayConfig config;
     private final List<ConfigError> warnings;
+    private final ConfigResult result;
 
+    /** The report of a config complete for every use. */
     public CheckReport(OverlayConfig config, List<ConfigError> warnings) {
         this.config = config;
         this.warnings = List.copyOf(warnings);
+        this.result = null;
+    }
+
+    private CheckReport(ConfigResult result) {
+        this.config = result.orThrow();
+        this.warnings = result.warnings();
+        this.result = result;
     }
 
     /** The report of a valid load; {@link IllegalStateException} if it has errors. */
     public static CheckReport of(ConfigResult result) {
-        return new CheckReport(result.orThrow(), result.warnings());
+        return new CheckReport(result);
+    }
+
+    /**
+     * The uses a file is complete for, and what the others lack:
+     * {@code complete for: decode, decrypt, inspect, wireshark-keys (run and encode need an out SA
+     * for tenant blue to peer gw-b)}; {@code complete for: none} when an error holds for every use.
+     */
+    public static String completeFor(ConfigResult result) {
+        Set<Purpose> complete = result.completeFor();
+        StringBuilder sb = new StringBuilder("complete for: ");
+        sb.append(complete.isEmpty() ? "none"
+                : complete.stream().map(Purpose::commandName).collect(Collectors.joining(", ")));
+        if (complete.isEmpty() || complete.size() == Purpose.ALL.size()) {
+            return sb.toString();
+        }
+        // One clause per set of uses a gap gates, in the order the gaps were found.
+        Map<Set<Purpose>, List<String>> needs = new LinkedHashMap<>();
+        for (ConfigGap g : result.gaps()) {
+            List<String> list = needs.computeIfAbsent(g.purposes(), k -> new ArrayList<>());
+            if (!list.contains(g.need())) {
+                list.add(g.need());
+            }
+        }
+        List<String> clauses = new ArrayList<>();
+        needs.forEach((purposes, list) -> {
+            List<String> names = purposes.stream().map(Purpose::commandName).toList();
+            String who = names.size() == 1 ? names.get(0) + " needs "
+                    : String.join(", ", names.subList(0, names.size() - 1)) + " and " + names.getLast() + " need ";
+            clauses.add(who + String.join(", ", list));
+        });
+        return sb.append(" (").append(String.join("; ", clauses)).append(')').toString();
     }
 
     public String render() {
         StringBuilder sb = new StringBuilder();
         GatewayConfig g = config.gateway();
-        sb.append("config ").append(config.source()).append(": valid\n\n");
+        sb.append("config ").append(config.source()).append(": valid\n");
+        sb.append(result == null ? "complete for: " + Purpose.ALL.stream().map(Purpose::commandName)
+                .collect(Collectors.joining(", ")) : completeFor(result)).append("\n\n");
         sb.append("gateway ").append(g.name()).append('\n');
         sb.append("  address ").append(address(g.address()))
                 .append(g.mac().map(m -> ", mac " + m).orElse("")).append('\n');
@@ -68,7 +113,7 @@ public final class CheckReport {
 
     /** The same view as one JSON object, for {@code check --json}. */
     public String renderJson() {
-        return CheckJson.render(config, warnings);
+        return CheckJson.render(config, warnings, result == null ? Purpose.ALL : result.completeFor());
     }
 
     private void tenant(StringBuilder sb, TenantConfig t) {

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -30,6 +31,10 @@ import org.snakeyaml.engine.v2.nodes.Node;
  *
  * <p>Order of checks: YAML syntax (one error, since the rest of the tree is unknown), then
  * gateway, peers, tenants, SAs, each key by key, then the cross references between them.
+ *
+ * <p>A file is loaded for one use ({@link Purpose}): what only some uses need (an out SA for
+ * every ESP tenant and peer, needed to send) is a {@link ConfigGap}, an error for those uses
+ * alone. Without a purpose, a file is loaded for {@code run}, which every gap gates.
  */
 public final class ConfigLoader {
 
@@ -39,36 +44,46 @@ public final class ConfigLoader {
     private ConfigLoader() {
     }
 
-    /** Reads and validates {@code file}; relative {@code key-file} paths resolve against its directory. */
+    /** Reads and validates {@code file} for {@code run}; relative {@code key-file} paths resolve against its directory. */
     public static ConfigResult load(Path file) {
+        return load(file, Purpose.RUN);
+    }
+
+    /** Reads and validates {@code file} for {@code purpose}. */
+    public static ConfigResult load(Path file, Purpose purpose) {
         Problems problems = new Problems(file);
         String text;
         try {
             if (Files.size(file) > MAX_FILE_BYTES) {
                 problems.error("", 0, "cannot read config: larger than " + MAX_FILE_BYTES + " bytes");
-                return problems.result(null);
+                return problems.result(null, purpose);
             }
             text = Files.readString(file);
         } catch (CharacterCodingException e) {
             problems.error("", 0, "cannot read config: not UTF-8 text");
-            return problems.result(null);
+            return problems.result(null, purpose);
         } catch (IOException | SecurityException e) {
             problems.error("", 0, "cannot read config: " + reason(e));
-            return problems.result(null);
+            return problems.result(null, purpose);
         }
-        return parse(file, text);
+        return parse(file, text, purpose);
     }
 
-    /** Validates {@code yaml} as if read from {@code file} (which need not exist unless key files are used). */
+    /** Validates {@code yaml} for {@code run} as if read from {@code file} (which need not exist unless key files are used). */
     public static ConfigResult parse(Path file, String yaml) {
+        return parse(file, yaml, Purpose.RUN);
+    }
+
+    /** Validates {@code yaml} for {@code purpose} as if read from {@code file}. */
+    public static ConfigResult parse(Path file, String yaml, Purpose purpose) {
         Problems problems = new Problems(file);
         Node root = compose(file, yaml, problems);
         if (root == null) {
-            return problems.result(null);
+            return problems.result(null, purpose);
         }
         YamlMap top = YamlMap.of(root, "", problems);
         if (top == null) {
-            return problems.result(null);
+            return problems.result(null, purpose);
         }
         top.allow("gateway", "peers", "tenants", "security-associations");
         YamlMap gatewayMap = top.map("gateway", true);
@@ -89,19 +104,20 @@ public final class ConfigLoader {
                 TenantMtu mtu = TenantMtu.worstCase(gateway, t, sas.sas());
                 if (mtu.mtu() < TenantMtu.IPV6_MIN_MTU) {
                     problems.warning("tenants." + t.name(), "tenant MTU " + mtu.mtu()
-                            + " is below IPv6's minimum link MTU 1280 (RFC 8200 section 5); raise underlay-mtu");
+                            + " is below IPv6's minimum link MTU 1280 (RFC 8200 section 5); raise underlay-mtu",
+                            Purpose.SENDING);
                 }
             }
         }
-        if (problems.hasErrors()) {
-            return problems.result(null);
+        if (problems.hasErrors(purpose)) {
+            return problems.result(null, purpose);
         }
         if (gateway.stateDir().isEmpty()) {
             warnNonceReuse(sas.sas(), problems);
         }
         OverlayConfig config = new OverlayConfig(file, gateway, peers, tenants.tenants(), sas.sas(),
                 problems.locations());
-        return problems.result(config);
+        return problems.result(config, purpose);
     }
 
     private static Node compose(Path file, String yaml, Problems problems) {
@@ -154,7 +170,7 @@ public final class ConfigLoader {
             SaConfig sa = sas.get(i);
             if (sa.direction() == SaConfig.Direction.OUT && sa.algorithm().sequenceIsNonce()) {
                 problems.warning("security-associations[" + i + "]", "out SA " + sa.spiHex() + " ("
-                        + sa.algorithm().configName() + "): " + NONCE_REUSE_WARNING);
+                        + sa.algorithm().configName() + "): " + NONCE_REUSE_WARNING, EnumSet.of(Purpose.RUN));
             }
         }
     }

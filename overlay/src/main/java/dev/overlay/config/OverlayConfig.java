@@ -11,8 +11,9 @@ import java.util.Optional;
 
 /**
  * A loaded, validated config file. Every cross reference holds: each tenant's peers and fdb
- * peers exist, VNIs and VLANs are unique, each SA's peer and tenants exist and agree, and each
- * ESP tenant has an outbound SA to each of its peers.
+ * peers exist, VNIs and VLANs are unique, each SA's peer and tenants exist and agree, and, when
+ * loaded for a use that sends ({@link Purpose#SENDING}), each ESP tenant has an outbound SA to
+ * each of its peers.
  *
  * @param source the file it was loaded from
  * @param peers by name, in file order
@@ -35,6 +36,21 @@ public record OverlayConfig(
         peers = Collections.unmodifiableMap(new LinkedHashMap<>(peers));
         tenants = Collections.unmodifiableMap(new LinkedHashMap<>(tenants));
         securityAssociations = List.copyOf(securityAssociations);
+    }
+
+    /**
+     * No config: what the offline readers work with when given only SA files. A gateway with the
+     * default ports and the unspecified address 0.0.0.0 (never a packet's destination, so nothing
+     * is taken as addressed to it), and no peer, tenant or SA.
+     *
+     * @param source the file to name in messages (the first SA file)
+     */
+    public static OverlayConfig keysOnly(Path source) {
+        GatewayConfig gateway = new GatewayConfig("-", java.net.InetAddress.ofLiteral("0.0.0.0"), Optional.empty(),
+                GatewayConfig.EspTransport.UDP, GatewayConfig.DEFAULT_ESP_PORT, GatewayConfig.DEFAULT_VXLAN_PORT,
+                GatewayConfig.DEFAULT_GENEVE_PORT, GatewayConfig.DEFAULT_UNDERLAY_MTU, 1, GatewayConfig.Steering.SPI,
+                Optional.empty());
+        return new OverlayConfig(source, gateway, Map.of(), Map.of(), List.of(), new Locations(source, Map.of()));
     }
 
     /** The SAs of {@code direction} that may carry {@code tenant}, in file order. */

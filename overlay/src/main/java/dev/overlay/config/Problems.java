@@ -5,14 +5,23 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.snakeyaml.engine.v2.nodes.Node;
 
-/** Collects every error and warning of one load, and the line of every key path seen. */
+/**
+ * Collects every error, gap and warning of one load, and the line of every key path seen. Errors
+ * hold for every use of the config; a gap ({@link ConfigGap}) and some warnings only for some.
+ */
 final class Problems {
+
+    /** A warning and the uses it concerns. */
+    private record Warning(ConfigError warning, Set<Purpose> purposes) {
+    }
 
     private final Path file;
     private final List<ConfigError> errors = new ArrayList<>();
-    private final List<ConfigError> warnings = new ArrayList<>();
+    private final List<ConfigGap> gaps = new ArrayList<>();
+    private final List<Warning> warnings = new ArrayList<>();
     private final Map<String, Integer> lines = new HashMap<>();
 
     Problems(Path file) {
@@ -48,8 +57,19 @@ final class Problems {
         error(path, line(path), message);
     }
 
+    /** An error only when the config is loaded for one of {@code purposes}; see {@link ConfigGap}. */
+    void gap(String path, String message, Set<Purpose> purposes, String need) {
+        gaps.add(new ConfigGap(new ConfigError(file, path, line(path), message), purposes, need));
+    }
+
     void warning(String path, String message) {
-        warnings.add(new ConfigError(file, path, line(path), ConfigError.Severity.WARNING, message));
+        warning(path, message, Purpose.ALL);
+    }
+
+    /** A warning that concerns only {@code purposes} (a restart's nonce reuse means nothing to {@code decrypt}). */
+    void warning(String path, String message, Set<Purpose> purposes) {
+        warnings.add(new Warning(new ConfigError(file, path, line(path), ConfigError.Severity.WARNING, message),
+                purposes));
     }
 
     int line(String path) {
@@ -60,6 +80,11 @@ final class Problems {
         return !errors.isEmpty();
     }
 
+    /** Errors, or gaps that gate {@code purpose}. */
+    boolean hasErrors(Purpose purpose) {
+        return !errors.isEmpty() || gaps.stream().anyMatch(g -> g.purposes().contains(purpose));
+    }
+
     int errorCount() {
         return errors.size();
     }
@@ -68,13 +93,24 @@ final class Problems {
         return new Locations(file, lines);
     }
 
-    ConfigResult result(OverlayConfig config) {
+    /** The result for {@code purpose}: its errors are the errors and the gaps that gate it. */
+    ConfigResult result(OverlayConfig config, Purpose purpose) {
         List<ConfigError> sorted = new ArrayList<>(errors);
+        for (ConfigGap g : gaps) {
+            if (g.purposes().contains(purpose)) {
+                sorted.add(g.error());
+            }
+        }
         // Stable by line so the report reads top to bottom; same-line errors keep their order.
         sorted.sort((a, b) -> Integer.compare(a.line(), b.line()));
-        List<ConfigError> sortedWarnings = new ArrayList<>(warnings);
+        List<ConfigError> sortedWarnings = new ArrayList<>();
+        for (Warning w : warnings) {
+            if (w.purposes().contains(purpose)) {
+                sortedWarnings.add(w.warning());
+            }
+        }
         sortedWarnings.sort((a, b) -> Integer.compare(a.line(), b.line()));
         return new ConfigResult(java.util.Optional.ofNullable(sorted.isEmpty() ? config : null),
-                sorted, sortedWarnings);
+                sorted, sortedWarnings, purpose, gaps);
     }
 }

@@ -15,13 +15,13 @@ import java.util.Objects;
  * logged and printed by {@code check}, and a key in a log is a key disclosed.
  *
  * <p>Not {@link dev.overlay.esp.SecurityAssociation}, though the fields are the same: that record is
- * what ESP can run, reserved SPIs included (published vectors and captures use them), and its
- * checks are bugs' messages; this one is what a config may say (SPIs from 256, integrity exactly
- * where RFC 4303 section 3.2 needs it, no replay window on an out SA), in the file's own words
- * ({@code configName()}) for {@code check} and the error sentences. SaTable makes the one from
- * the other.
+ * what ESP can run, and its checks are bugs' messages; this one is what a config may say (no SPI
+ * 0, integrity exactly where RFC 4303 section 3.2 needs it, no replay window on an out SA), in the
+ * file's own words ({@code configName()}) for {@code check} and the error sentences. SaTable makes
+ * the one from the other.
  *
- * @param spi 256..0xffffffff (RFC 4303 section 2.1: 1..255 are reserved by IANA, 0 is local use)
+ * @param spi 1..0xffffffff (RFC 4303 section 2.1: 0 is for local use and never sent; 1..255 are
+ *     reserved for IANA but used by peers, so accepted with a warning)
  * @param tenants the tenants (by name) whose VNIs this SA may carry
  * @param icvLength ICV bytes in each packet: the chosen length for combined-mode algorithms,
  *     the integrity algorithm's truncated ICV otherwise, 0 for {@code null} without integrity
@@ -48,9 +48,16 @@ public record SaConfig(
         int replayWindow,
         Lifetime lifetime) {
 
-    public static final long MIN_SPI = 256;
+    /** RFC 4303 section 2.1: 0 is never sent on the wire. */
+    public static final long MIN_SPI = 1;
+    /** The first SPI outside the range 1..255 that RFC 4303 section 2.1 reserves for IANA. */
+    public static final long UNRESERVED_SPI = 256;
     public static final long MAX_SPI = 0xFFFF_FFFFL;
     public static final int DEFAULT_REPLAY_WINDOW = 1024;
+
+    /** Why SPI 0 is refused, wherever SPIs are read (the config, SA files of the pcap tools). */
+    public static final String SPI_ZERO_REASON = "RFC 4303 section 2.1 keeps it for local, "
+            + "implementation-specific use and it must not be sent on the wire";
     public static final int MAX_REPLAY_WINDOW = 65536;
 
     public enum Direction {
@@ -91,7 +98,7 @@ public record SaConfig(
 
     public SaConfig {
         if (spi < MIN_SPI || spi > MAX_SPI) {
-            throw new IllegalArgumentException("spi: " + spi + " (expected: 256..0xffffffff)");
+            throw new IllegalArgumentException("spi: " + spi + " (expected: 1..0xffffffff)");
         }
         Objects.requireNonNull(direction, "direction");
         Objects.requireNonNull(peer, "peer");
@@ -132,6 +139,12 @@ public record SaConfig(
             throw new IllegalArgumentException("replayWindow: " + replayWindow
                     + (direction == Direction.OUT ? " (expected: 0 for out)" : " (expected: 0..65536)"));
         }
+    }
+
+    /** The warning for an SPI of 1..255, wherever SPIs are read. */
+    public static String reservedSpiWarning(long spi) {
+        return String.format("spi %d (0x%x) is in 1..255, reserved for IANA (RFC 4303 section 2.1); accepted, "
+                + "since peers use such SPIs, but choose 256 (0x100) or more for SAs you make", spi, spi);
     }
 
     /** The {@code key} value (key then salt); a copy. */

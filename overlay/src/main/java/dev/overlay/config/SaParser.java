@@ -6,6 +6,7 @@ import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -115,19 +116,27 @@ final class SaParser {
         }
     }
 
+    /**
+     * RFC 4303 section 2.1: 0 "MUST NOT be sent on the wire" (it is for local use), so no SA can
+     * have it; 1..255 are reserved for IANA, yet OpenDataPlane, DPDK and others use them, and
+     * Linux, strongSwan and Wireshark accept them: a warning, so that SAs someone else chose
+     * still open (liberal on read) while our own choices are pointed at 256 and above.
+     */
     private Long spi(int index, YamlMap m) {
         BigInteger spi = m.bigInteger("spi", true);
         if (spi == null) {
             return null;
         }
-        if (spi.signum() >= 0 && spi.compareTo(BigInteger.valueOf(SaConfig.MIN_SPI)) < 0) {
-            problems.error(m.child("spi"), "spi " + spi + " (0x" + spi.toString(16) + ") is reserved (RFC 4303 section 2.1: 1..255 are "
-                    + "reserved by IANA, 0 is for local use); use 256 (0x100) or more");
+        if (spi.signum() == 0) {
+            problems.error(m.child("spi"), "spi 0 is reserved: " + SaConfig.SPI_ZERO_REASON);
             return null;
         }
         if (spi.signum() < 0 || spi.compareTo(MAX_32) > 0) {
-            problems.error(m.child("spi"), "spi " + spi + " does not fit in 32 bits (expected 256..0xffffffff)");
+            problems.error(m.child("spi"), "spi " + spi + " does not fit in 32 bits (expected 1..0xffffffff)");
             return null;
+        }
+        if (spi.longValue() < SaConfig.UNRESERVED_SPI) {
+            problems.warning(m.child("spi"), SaConfig.reservedSpiWarning(spi.longValue()));
         }
         return spi.longValue();
     }
@@ -195,8 +204,9 @@ final class SaParser {
 
     /**
      * Each ESP tenant needs an out SA to each of its peers, else its traffic to that peer could
-     * not be sent (an error); a missing in SA only means the peer's traffic would be dropped,
-     * which a one-way test set-up may want (a warning).
+     * not be sent: an error for the uses that send ({@link Purpose#SENDING}) and nothing for those
+     * that only read, which need only the SAs that open what they read. A missing in SA only means
+     * the peer's traffic would be dropped, which a one-way test set-up may want (a warning).
      */
     void checkCoverage() {
         for (Map.Entry<String, TenantParser.Facts> e : tenants.entrySet()) {
@@ -212,12 +222,13 @@ final class SaParser {
                 }
                 String path = "tenants." + tenant + ".peers[" + i + "]";
                 if (!covered(tenant, peer, SaConfig.Direction.OUT)) {
-                    problems.error(path, "no out SA carries tenant " + tenant + " to peer " + peer
-                            + ", so its traffic to " + peer + " could not be sent (add one, or security: none)");
+                    problems.gap(path, "no out SA carries tenant " + tenant + " to peer " + peer
+                            + ", so its traffic to " + peer + " could not be sent (add one, or security: none)",
+                            Purpose.SENDING, "an out SA for tenant " + tenant + " to peer " + peer);
                 }
                 if (!covered(tenant, peer, SaConfig.Direction.IN)) {
                     problems.warning(path, "no in SA carries tenant " + tenant + " from peer " + peer
-                            + ": its traffic from " + peer + " will be dropped");
+                            + ": its traffic from " + peer + " will be dropped", EnumSet.of(Purpose.RUN));
                 }
             }
         }

@@ -15,7 +15,9 @@ import io.netty.buffer.ByteBuf;
  *       unless it carries the non-ESP marker (section 2.2: a zero SPI is IKE) or is a NAT
  *       keepalive (section 2.3: the single byte 0xFF)</li>
  *   <li>SA lookup by SPI and by whether the packet is addressed to this gateway
- *       ({@link SaTable#inbound}: RFC 4301 section 4.1, SPI plus destination)</li>
+ *       ({@link SaTable#inbound}: RFC 4301 section 4.1, SPI plus destination); for a captured
+ *       packet, then among the SAs from outside the config by SPI and destination address
+ *       ({@link SaTable#external})</li>
  *   <li>{@link EspDecrypt#open}: replay check, ICV, decryption, trailer, all in place</li>
  * </ol>
  *
@@ -25,11 +27,14 @@ public final class EspOpen {
     private final SaTable sas;
     private final byte[] address;
     private final int espPort;
+    /** Ports the external SAs' files give for their ESP in UDP (an SA behind NAT); usually none. */
+    private final int[] moreEspPorts;
 
     public EspOpen(Topology topology, SaTable sas) {
         this.sas = sas;
         this.address = topology.gatewayAddress();
         this.espPort = topology.gateway().espPort();
+        this.moreEspPorts = sas.externalEspInUdpPorts();
     }
 
     /**
@@ -40,7 +45,7 @@ public final class EspOpen {
         if (outer.isEsp()) {
             return outer.payloadOffset;
         }
-        if (outer.isUdp() && outer.dstPort == espPort) {
+        if (outer.isUdp() && (outer.dstPort == espPort || moreEspPort(outer.dstPort))) {
             int offset = outer.payloadOffset;
             int length = outer.payloadLength;
             boolean keepalive = length == 1 && pkt.getUnsignedByte(offset) == 0xFF;
@@ -59,7 +64,17 @@ public final class EspOpen {
      * {@code drops} (and, once an SA was found, on the SA); the indices are then unspecified.
      */
     public SaTable.Inbound open(ByteBuf pkt, OuterHeaders outer, int offset, EspResult esp, DropCounts drops) {
-        return open(pkt, offset, outer.payloadEnd(), outer.dstAddressEquals(pkt, address), esp, drops);
+        int end = outer.payloadEnd();
+        if (end - offset < 8) {
+            drops.add(EspDrop.TRUNCATED);
+            return null;
+        }
+        int spi = EspDecrypt.spi(pkt, offset);
+        SaTable.Inbound sa = sas.inbound(spi, outer.dstAddressEquals(pkt, address));
+        if (sa == null) {
+            sa = sas.external(spi, pkt, outer);
+        }
+        return open(pkt, offset, end, sa, esp, drops);
     }
 
     /**
@@ -69,23 +84,34 @@ public final class EspOpen {
      */
     public SaTable.Inbound open(ByteBuf pkt, int offset, int end, boolean addressedToUs, EspResult esp,
                                 DropCounts drops) {
-        int length = end - offset;
-        if (length < 8) {
+        if (end - offset < 8) {
             drops.add(EspDrop.TRUNCATED);
             return null;
         }
-        int spi = EspDecrypt.spi(pkt, offset);
-        SaTable.Inbound sa = sas.inbound(spi, addressedToUs);
+        return open(pkt, offset, end, sas.inbound(EspDecrypt.spi(pkt, offset), addressedToUs), esp, drops);
+    }
+
+    private static SaTable.Inbound open(ByteBuf pkt, int offset, int end, SaTable.Inbound sa, EspResult esp,
+                                        DropCounts drops) {
         if (sa == null) {
             drops.add(EspDrop.UNKNOWN_SPI);
             return null;
         }
-        pkt.setIndex(offset, offset + length);
+        pkt.setIndex(offset, end);
         EspDrop refused = EspDecrypt.open(sa.state(), pkt, esp);
         if (refused != null) {
             drops.add(refused);
             return null;
         }
         return sa;
+    }
+
+    private boolean moreEspPort(int port) {
+        for (int p : moreEspPorts) {
+            if (p == port) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -3,7 +3,6 @@ package dev.overlay.datapath;
 import dev.overlay.config.GatewayConfig;
 import dev.overlay.esp.EspDrop;
 import dev.overlay.esp.EspResult;
-import dev.overlay.esp.SecurityAssociation;
 import dev.overlay.vtep.Ethernet;
 import dev.overlay.vtep.Geneve;
 import dev.overlay.vtep.Ipv4;
@@ -30,6 +29,10 @@ import io.netty.buffer.ByteBuf;
  *       the VNI checked against the SA's tenants</li>
  * </ol>
  *
+ * Keys without a config ({@link Topology#keysOnly()}) know no tenant: every VNI is taken, with
+ * no tenant, and an SA from outside the config ({@link ExternalSa}) names no tenant to check the
+ * VNI against; {@link Result#tenantChecked} says when a frame passed without that check.
+ *
  * On success the buffer's readable bytes are the inner frame and {@link Result} says whose it is.
  * On failure exactly one drop reason is counted; the caller keeps ownership of the buffer either way.
  */
@@ -37,8 +40,16 @@ public final class OverlayDecap {
 
     /** What a successful decapsulation found; reused for every packet by one thread. */
     public static final class Result {
-        /** The tenant the inner frame belongs to. */
+        /** The tenant the inner frame belongs to; null only without a config ({@link Topology#keysOnly()}). */
         public Tenant tenant;
+        /** The VNI and encapsulation of the overlay header. */
+        public int vni;
+        public boolean geneve;
+        /**
+         * False when no tenant binding could be checked: no config, or an SA from outside it that
+         * names no tenant.
+         */
+        public boolean tenantChecked;
         /** The SPI of the SA that protected it, or -1 for cleartext. */
         public long spi;
         /** The SA that protected it, or null for cleartext. */
@@ -75,6 +86,7 @@ public final class OverlayDecap {
         out.spi = -1;
         out.sa = null;
         out.tenant = null;
+        out.tenantChecked = false;
         out.outerSourceOffset = outer.srcAddressOffset;
         out.outerAddressLength = outer.addressLength();
         int espOffset = espOpen.espOffset(pkt, outer);
@@ -128,6 +140,7 @@ public final class OverlayDecap {
         out.spi = -1;
         out.sa = null;
         out.tenant = null;
+        out.tenantChecked = false;
         out.outerSourceOffset = -1;
         out.outerAddressLength = 0;
     }
@@ -141,10 +154,13 @@ public final class OverlayDecap {
         out.sa = sa;
         int at = pkt.readerIndex();
         int left = pkt.readableBytes();
-        boolean tunnel = sa.state().association().mode() == SecurityAssociation.Mode.TUNNEL;
-        int expected = !tunnel ? Udp.PROTOCOL
-                : topology.ipv6() ? OverlayEncap.IPPROTO_IPV6 : OverlayEncap.IPPROTO_IPIP;
-        if (esp.nextHeader != expected) {
+        boolean tunnel = sa.tunnel(esp.nextHeader);
+        // An SA of ours tunnels in the underlay's family; one from a file may tunnel either.
+        int ours = topology.ipv6() ? OverlayEncap.IPPROTO_IPV6 : OverlayEncap.IPPROTO_IPIP;
+        boolean expected = !tunnel ? esp.nextHeader == Udp.PROTOCOL
+                : sa.bindsTenants() ? esp.nextHeader == ours
+                : esp.nextHeader == OverlayEncap.IPPROTO_IPV6 || esp.nextHeader == OverlayEncap.IPPROTO_IPIP;
+        if (!expected) {
             drops.add(DatapathDrop.BAD_NEXT_HEADER);
             return false;
         }
@@ -180,6 +196,11 @@ public final class OverlayDecap {
         }
         if (!overlay(pkt, geneve, at + Udp.HEADER_LENGTH, udpLength - Udp.HEADER_LENGTH, out, drops)) {
             return false;
+        }
+        if (!sa.bindsTenants()) {
+            // Keys from a file name no tenant: what they open is taken, and said to be unchecked.
+            out.tenantChecked = false;
+            return true;
         }
         if (!sa.tenants().contains(out.tenant)) {
             // The SA authenticated the packet, but its sender may not speak for this VNI: a peer
@@ -224,13 +245,16 @@ public final class OverlayDecap {
             return false;
         }
         int headerLength;
+        int vni;
         Tenant tenant;
+        boolean keysOnly = topology.keysOnly();
         if (geneve) {
-            tenant = topology.tenantByVni(true, Geneve.vni(pkt, offset));
+            vni = Geneve.vni(pkt, offset);
+            tenant = topology.tenantByVni(true, vni);
             // Structure first, then options against what this tenant knows: an unknown VNI
-            // cannot vouch for any critical option.
+            // cannot vouch for any critical option (and without a config none is known).
             VtepDrop bad = Geneve.check(pkt, offset, length, tenant == null ? Geneve.OptionFilter.NONE : tenant);
-            if (bad != null && !(bad == VtepDrop.GENEVE_CRITICAL_OPTION && tenant == null)) {
+            if (bad != null && !(bad == VtepDrop.GENEVE_CRITICAL_OPTION && tenant == null && !keysOnly)) {
                 drops.add(bad);
                 return false;
             }
@@ -241,14 +265,15 @@ public final class OverlayDecap {
                 drops.add(bad);
                 return false;
             }
-            tenant = topology.tenantByVni(false, Vxlan.vni(pkt, offset));
+            vni = Vxlan.vni(pkt, offset);
+            tenant = topology.tenantByVni(false, vni);
             headerLength = Vxlan.HEADER_LENGTH;
         }
-        if (tenant == null) {
+        if (tenant == null && !keysOnly) {
             drops.add(DatapathDrop.UNKNOWN_VNI);
             return false;
         }
-        if (out.spi < 0 && tenant.esp()) {
+        if (out.spi < 0 && tenant != null && tenant.esp()) {
             drops.add(DatapathDrop.CLEARTEXT_REFUSED);
             return false;
         }
@@ -258,6 +283,9 @@ public final class OverlayDecap {
         }
         pkt.setIndex(offset + headerLength, offset + length);
         out.tenant = tenant;
+        out.vni = vni;
+        out.geneve = geneve;
+        out.tenantChecked = tenant != null;
         return true;
     }
 }

@@ -4,6 +4,8 @@ import dev.overlay.config.SaConfig;
 import dev.overlay.esp.InboundSaState;
 import dev.overlay.esp.OutboundSaState;
 import dev.overlay.esp.SecurityAssociation;
+import dev.overlay.vtep.OuterHeaders;
+import io.netty.buffer.ByteBuf;
 import io.netty.util.collection.IntObjectHashMap;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,23 +27,54 @@ import java.util.function.LongSupplier;
  * addressed to this gateway is opened with its {@code in} SAs; a packet addressed elsewhere (a
  * capture of this gateway's own output) with its {@code out} SAs, so that {@code pcap decode}
  * reads both directions of a tunnel with one config.
+ *
+ * <p>SAs from outside the config ({@link ExternalSa}, the pcap tools' {@code --sa-file}) only
+ * open: they are looked up after the config's, by SPI and, when their file gives one, by the
+ * outer destination address.
  */
 public final class SaTable implements AutoCloseable {
 
-    /** An inbound state and the tenants its SA may carry (the VNI binding of CONTRACT.md). */
-    public record Inbound(InboundSaState state, Set<Tenant> tenants, SaConfig config) {}
+    /**
+     * An inbound state and the tenants its SA may carry (the VNI binding of CONTRACT.md).
+     *
+     * @param external the SA's origin when it is not the config's, else null
+     */
+    public record Inbound(InboundSaState state, Set<Tenant> tenants, SaConfig config, ExternalSa external) {
+
+        /** False for an SA from outside the config: it names no tenant, so the VNI binding cannot be checked. */
+        public boolean bindsTenants() {
+            return external == null;
+        }
+
+        /**
+         * Whether the payload this SA opened with {@code nextHeader} is tunnel mode: as the SA
+         * says, or, when its file does not say (Wireshark's esp_sa), when it is IPv4 or IPv6.
+         */
+        public boolean tunnel(int nextHeader) {
+            if (external != null && external.mode().isEmpty()) {
+                return nextHeader == OverlayEncap.IPPROTO_IPIP || nextHeader == OverlayEncap.IPPROTO_IPV6;
+            }
+            return state.association().mode() == SecurityAssociation.Mode.TUNNEL;
+        }
+    }
+
+    /** An external SA and the outer destination it is for (null: any). */
+    private record Destined(byte[] destination, Inbound inbound) {}
 
     private final Map<Tenant, Map<Peer, OutboundSaState[]>> outbound = new IdentityHashMap<>();
     private final IntObjectHashMap<Inbound> toUs = new IntObjectHashMap<>();
     private final IntObjectHashMap<Inbound> fromUs = new IntObjectHashMap<>();
     private final List<OutboundSaState> outboundStates = new ArrayList<>();
     private final List<Inbound> inbounds = new ArrayList<>();
+    private final IntObjectHashMap<Destined[]> external = new IntObjectHashMap<>();
+    private final int[] externalEspInUdpPorts;
     /** Each SA's states by its config (equal only with equal keys), for a reload to keep. */
     private final Map<SaConfig, Kept> kept = new HashMap<>();
 
     private record Kept(OutboundSaState out, InboundSaState in) {}
 
-    private SaTable(Topology topology, boolean replayCheck, LongSupplier nanoClock, SaTable previous) {
+    private SaTable(Topology topology, boolean replayCheck, LongSupplier nanoClock, SaTable previous,
+                    List<ExternalSa> externals) {
         for (SaConfig sa : topology.config().securityAssociations()) {
             // Identity: looked up per packet (tenant-mismatch), where a record's deep hashCode costs.
             Set<Tenant> tenants = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -64,19 +97,37 @@ public final class SaTable implements AutoCloseable {
             // of our own traffic. The latter get a window of their own, starting from zero.
             InboundSaState inState = kept != null ? kept.in
                     : new InboundSaState(association(sa, SecurityAssociation.Direction.IN, replayCheck), nanoClock);
-            Inbound inbound = new Inbound(inState, Collections.unmodifiableSet(tenants), sa);
+            Inbound inbound = new Inbound(inState, Collections.unmodifiableSet(tenants), sa, null);
             inbounds.add(inbound);
             this.kept.put(sa, new Kept(state, inState));
             (sa.direction() == SaConfig.Direction.IN ? toUs : fromUs).put((int) sa.spi(), inbound);
         }
+        java.util.TreeSet<Integer> ports = new java.util.TreeSet<>();
+        for (ExternalSa e : externals) {
+            InboundSaState state = new InboundSaState(
+                    association(e.sa(), SecurityAssociation.Direction.IN, replayCheck), nanoClock);
+            Inbound inbound = new Inbound(state, Set.of(), e.sa(), e);
+            inbounds.add(inbound);
+            Destined d = new Destined(e.destination().map(java.net.InetAddress::getAddress).orElse(null), inbound);
+            external.merge((int) e.sa().spi(), new Destined[] {d}, SaTable::append);
+            if (e.espInUdpPort() != 0) {
+                ports.add(e.espInUdpPort());
+            }
+        }
+        externalEspInUdpPorts = ports.stream().mapToInt(Integer::intValue).toArray();
     }
 
     public static SaTable of(Topology topology, boolean replayCheck) {
-        return new SaTable(topology, replayCheck, System::nanoTime, null);
+        return new SaTable(topology, replayCheck, System::nanoTime, null, List.of());
     }
 
     public static SaTable of(Topology topology, boolean replayCheck, LongSupplier nanoClock) {
-        return new SaTable(topology, replayCheck, nanoClock, null);
+        return new SaTable(topology, replayCheck, nanoClock, null, List.of());
+    }
+
+    /** The config's SAs and, after them, {@code externals} (the pcap tools' {@code --sa-file}). */
+    public static SaTable of(Topology topology, boolean replayCheck, List<ExternalSa> externals) {
+        return new SaTable(topology, replayCheck, System::nanoTime, null, externals);
     }
 
     /**
@@ -85,7 +136,7 @@ public final class SaTable implements AutoCloseable {
      * start as configured. {@code previous} is left open: {@link #retiredBy} says what to close.
      */
     public static SaTable reloaded(Topology topology, boolean replayCheck, LongSupplier nanoClock, SaTable previous) {
-        return new SaTable(topology, replayCheck, nanoClock, previous);
+        return new SaTable(topology, replayCheck, nanoClock, previous, List.of());
     }
 
     /** The states of this table that {@code next} does not keep: to be closed (keys wiped) once unused. */
@@ -115,8 +166,8 @@ public final class SaTable implements AutoCloseable {
         state.association().wipe();
     }
 
-    private static OutboundSaState[] append(OutboundSaState[] a, OutboundSaState[] b) {
-        OutboundSaState[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    private static <T> T[] append(T[] a, T[] b) {
+        T[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
@@ -143,6 +194,32 @@ public final class SaTable implements AutoCloseable {
     /** The SA to open a packet with: by SPI, among the in SAs when it is addressed to us, else the out SAs. */
     public Inbound inbound(int spi, boolean addressedToUs) {
         return (addressedToUs ? toUs : fromUs).get(spi);
+    }
+
+    /**
+     * The SA from outside the config for ESP with {@code spi} in a packet parsed into
+     * {@code outer}: the one for its outer destination address, else one for any destination;
+     * null when there is none.
+     */
+    public Inbound external(int spi, ByteBuf pkt, OuterHeaders outer) {
+        Destined[] candidates = external.get(spi);
+        if (candidates == null) {
+            return null;
+        }
+        Inbound any = null;
+        for (Destined d : candidates) {
+            if (d.destination() == null) {
+                any = any == null ? d.inbound() : any;
+            } else if (outer.dstAddressEquals(pkt, d.destination())) {
+                return d.inbound();
+            }
+        }
+        return any;
+    }
+
+    /** The UDP ports the external SAs' files name for their ESP in UDP, besides esp-port. */
+    int[] externalEspInUdpPorts() {
+        return externalEspInUdpPorts;
     }
 
     public List<OutboundSaState> outboundStates() {

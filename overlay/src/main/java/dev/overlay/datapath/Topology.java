@@ -8,6 +8,7 @@ import dev.overlay.config.TenantConfig;
 import dev.overlay.config.TenantMtu;
 import dev.overlay.vtep.MacAddress;
 import io.netty.util.collection.IntObjectHashMap;
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -28,9 +29,11 @@ public final class Topology {
     private final Tenant[] byVlan = new Tenant[4096];
     private final IntObjectHashMap<Tenant> vxlanByVni = new IntObjectHashMap<>();
     private final IntObjectHashMap<Tenant> geneveByVni = new IntObjectHashMap<>();
+    private final boolean keysOnly;
 
-    private Topology(OverlayConfig config, LongSupplier nanoClock, Topology previous) {
+    private Topology(OverlayConfig config, LongSupplier nanoClock, Topology previous, boolean keysOnly) {
         this.config = config;
+        this.keysOnly = keysOnly;
         GatewayConfig gw = config.gateway();
         this.gatewayAddress = gw.address().getAddress();
         this.gatewayMac = gw.mac().map(MacAddress::value).orElseGet(() -> Peer.derivedMac(gatewayAddress));
@@ -56,11 +59,19 @@ public final class Topology {
     }
 
     public static Topology of(OverlayConfig config) {
-        return new Topology(config, System::nanoTime, null);
+        return new Topology(config, System::nanoTime, null, false);
     }
 
     public static Topology of(OverlayConfig config, LongSupplier nanoClock) {
-        return new Topology(config, nanoClock, null);
+        return new Topology(config, nanoClock, null, false);
+    }
+
+    /**
+     * The view of the offline readers given keys and no config ({@code pcap decrypt --sa-file}):
+     * no tenant, peer or SA of its own, the default ports, and every VNI taken with no tenant.
+     */
+    public static Topology keysOnly(Path source) {
+        return new Topology(OverlayConfig.keysOnly(source), System::nanoTime, null, true);
     }
 
     /**
@@ -68,7 +79,12 @@ public final class Topology {
      * FDB (learned entries and their ages); everything else starts fresh.
      */
     public static Topology reloaded(OverlayConfig config, LongSupplier nanoClock, Topology previous) {
-        return new Topology(config, nanoClock, previous);
+        return new Topology(config, nanoClock, previous, false);
+    }
+
+    /** True without a config ({@link #keysOnly(Path)}): there are no tenants to find by VNI. */
+    public boolean keysOnly() {
+        return keysOnly;
     }
 
     public OverlayConfig config() {

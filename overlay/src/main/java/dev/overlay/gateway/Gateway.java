@@ -364,8 +364,14 @@ public final class Gateway implements AutoCloseable {
 
     private void assignOwners(OverlayConfig config) {
         for (SaConfig sa : config.securityAssociations()) {
+            boolean known = owners.owners(direction(sa)).containsKey((int) sa.spi());
             int owner = owners.assign(direction(sa), (int) sa.spi());
             log.fine("sa-owner", "spi", sa.spiHex(), "direction", sa.direction().configName(), "worker", owner);
+            if (sa.spi() < SaConfig.UNRESERVED_SPI && !known) {
+                // check's warning, echoed: run accepts such SAs (peers use them) and only says so.
+                log.warning("reserved-spi", "spi", sa.spiHex(), "direction", sa.direction().configName(),
+                        "advice", "RFC 4303 reserves 1..255 for IANA; choose 256 or more for SAs you make");
+            }
         }
     }
 

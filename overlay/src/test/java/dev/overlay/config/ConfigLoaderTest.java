@@ -168,7 +168,7 @@ class ConfigLoaderTest {
         String yaml = base("address: 192.0.2.1", "address: 192.0.2.300");
         yaml = Fixtures.replace(yaml, "vni: 1001", "vni: 0");
         yaml = Fixtures.replace(yaml, "direction: in", "direction: inn");
-        yaml = Fixtures.replace(yaml, "spi: 0x1001", "spi: 255");
+        yaml = Fixtures.replace(yaml, "spi: 0x1001", "spi: 0");
         ConfigResult r = parse(yaml);
         assertError(r, "gateway.address", 3, "is not an IP address");
         assertError(r, "tenants.blue.vni", 9, "vni 0 is out of range (expected 1..16777215)");

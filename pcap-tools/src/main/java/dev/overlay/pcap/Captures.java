@@ -88,6 +88,10 @@ final class Captures {
         } catch (CaptureException e) {
             failure = e.getMessage();
         }
+        String note = summary.note.get();
+        if (note != null) {
+            err.println(note);
+        }
         err.println(summary.line());
         if (failure != null) {
             err.println("overlay: " + failure);

@@ -1,5 +1,7 @@
 package dev.overlay.pcap;
 
+import dev.overlay.cli.UserException;
+import dev.overlay.config.Purpose;
 import dev.overlay.datapath.DatapathDrop;
 import dev.overlay.datapath.OverlayDecap;
 import dev.overlay.datapath.SaTable;
@@ -19,6 +21,11 @@ import picocli.CommandLine.Spec;
 /**
  * {@code overlay pcap decode}: wire packets in, tenant frames out, through the gateway's own rx
  * stages. Packets that are not overlay traffic are counted ({@code not-overlay}), never an error.
+ *
+ * <p>Keys from {@code --sa-file} name no tenant: a frame they open is written without the check
+ * that its VNI is one the SA may carry, and without {@code --config} there are no tenants at
+ * all, so every decapsulated frame is written. One line before the summary says how many frames
+ * went out unchecked.
  */
 @Command(name = "decode", description = "Wire packets in, tenant frames out.")
 final class DecodeCommand implements Callable<Integer> {
@@ -27,6 +34,9 @@ final class DecodeCommand implements Callable<Integer> {
 
     @Mixin
     Options options;
+
+    @Mixin
+    KeySources keySources;
 
     @Option(names = "--out", required = true, paramLabel = "OUT", description = "Output capture (pcap).")
     Path out;
@@ -48,12 +58,23 @@ final class DecodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Topology topology = options.topology();
+        KeySources.Keys keys = keySources.load(options, Purpose.DECODE, spec.commandLine().getErr());
+        Topology topology = keys.topology();
         Tenant only = Options.tenant(topology, tenantName, options.config);
-        SaTable sas = SaTable.of(topology, !noReplayCheck);
+        if (tagVlan && keys.keysOnly()) {
+            throw new UserException(UserException.USAGE, "--tag-vlan needs --config: the VLANs are the tenants'");
+        }
+        SaTable sas = SaTable.of(topology, !noReplayCheck, keys.external());
         OverlayDecap decap = new OverlayDecap(topology, sas, verifyChecksums);
         OverlayDecap.Result result = new OverlayDecap.Result();
         Summary summary = new Summary();
+        long[] unchecked = new long[1];
+        summary.note = () -> keys.keysOnly()
+                ? "decode: tenant check not applied: without --config there are no tenants, so all " + unchecked[0]
+                        + " decapsulated frames were written"
+                : unchecked[0] == 0 ? null
+                : "decode: tenant check not applied to " + unchecked[0] + " frames opened with --sa-file SAs, "
+                        + "which name no tenants";
         return Captures.rewrite(options, out, "decode", summary, spec.commandLine().getErr(), (packet, writer) -> {
             ByteBuf pkt = Unpooled.wrappedBuffer(packet.bytes());
             if (!decap.decapsulate(pkt, result, summary.drops)) {
@@ -62,6 +83,9 @@ final class DecodeCommand implements Callable<Integer> {
             if (only != null && result.tenant != only) {
                 summary.drops.add(DatapathDrop.OTHER_TENANT);
                 return;
+            }
+            if (!result.tenantChecked) {
+                unchecked[0]++;
             }
             if (tagVlan && result.tenant.config().vlan().isPresent()) {
                 // The outer headers just removed leave room for the 4-byte tag.

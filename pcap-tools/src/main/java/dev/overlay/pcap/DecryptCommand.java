@@ -1,7 +1,7 @@
 package dev.overlay.pcap;
 
+import dev.overlay.config.Purpose;
 import dev.overlay.datapath.SaTable;
-import dev.overlay.datapath.Topology;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.file.Path;
@@ -34,6 +34,9 @@ final class DecryptCommand implements Callable<Integer> {
     @Mixin
     Options options;
 
+    @Mixin
+    KeySources keySources;
+
     @Option(names = "--out", required = true, paramLabel = "OUT", description = "Output capture (pcap).")
     Path out;
 
@@ -42,10 +45,10 @@ final class DecryptCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Topology topology = options.topology();
+        KeySources.Keys keys = keySources.load(options, Purpose.DECRYPT, spec.commandLine().getErr());
         Summary summary = new Summary();
-        try (SaTable sas = SaTable.of(topology, !noReplayCheck)) {
-            EspRemoval removal = new EspRemoval(topology, sas);
+        try (SaTable sas = SaTable.of(keys.topology(), !noReplayCheck, keys.external())) {
+            EspRemoval removal = new EspRemoval(keys.topology(), sas);
             return Captures.rewrite(options, out, "decrypt", summary, spec.commandLine().getErr(), (packet, writer) -> {
                 ByteBuf pkt = Unpooled.wrappedBuffer(packet.bytes());
                 switch (removal.decrypt(pkt, summary.drops)) {

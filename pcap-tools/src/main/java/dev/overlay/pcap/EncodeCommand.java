@@ -1,5 +1,6 @@
 package dev.overlay.pcap;
 
+import dev.overlay.config.Purpose;
 import dev.overlay.datapath.Buffers;
 import dev.overlay.datapath.DatapathDrop;
 import dev.overlay.datapath.OverlayEncap;
@@ -39,7 +40,7 @@ final class EncodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Topology topology = options.topology();
+        Topology topology = options.topology(Purpose.ENCODE, spec.commandLine().getErr());
         Tenant forced = Options.tenant(topology, tenantName, options.config);
         UnpooledByteBufAllocator alloc = UnpooledByteBufAllocator.DEFAULT;
         SaTable sas = SaTable.of(topology, true);

@@ -6,7 +6,6 @@ import dev.overlay.datapath.EspOpen;
 import dev.overlay.datapath.SaTable;
 import dev.overlay.datapath.Topology;
 import dev.overlay.esp.EspResult;
-import dev.overlay.esp.SecurityAssociation;
 import dev.overlay.vtep.Ethernet;
 import dev.overlay.vtep.InternetChecksum;
 import dev.overlay.vtep.OuterHeaders;
@@ -70,8 +69,7 @@ final class EspRemoval {
         if (sa == null) {
             return Outcome.DROPPED;
         }
-        boolean tunnel = sa.state().association().mode() == SecurityAssociation.Mode.TUNNEL;
-        if (tunnel ? tunnel(pkt, drops) : transport(pkt)) {
+        if (sa.tunnel(esp.nextHeader) ? tunnel(pkt, drops) : transport(pkt)) {
             return Outcome.DECRYPTED;
         }
         return Outcome.DROPPED;

@@ -1,5 +1,6 @@
 package dev.overlay.pcap;
 
+import dev.overlay.config.Purpose;
 import dev.overlay.datapath.OverlayDecap;
 import dev.overlay.datapath.SaTable;
 import dev.overlay.datapath.Tenant;
@@ -23,6 +24,8 @@ import picocli.CommandLine.Spec;
  * {@code overlay pcap inspect}: one table of what a wire capture holds, per tenant, VNI and SPI
  * (packets, wire bytes, inner frame bytes), per SA ({@link SaReport}), and every drop reason
  * with its count. The packets go through the same rx stages as {@code decode}; nothing is written.
+ * Without {@code --config} (keys from {@code --sa-file} only) there are no tenants: rows are per
+ * encapsulation, VNI and SPI, with tenant {@code -}.
  */
 @Command(name = "inspect", description = "Per SPI / VNI / tenant counts and bytes, and every drop reason.")
 final class InspectCommand implements Callable<Integer> {
@@ -31,6 +34,9 @@ final class InspectCommand implements Callable<Integer> {
 
     @Mixin
     Options options;
+
+    @Mixin
+    KeySources keySources;
 
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
@@ -52,21 +58,24 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Topology topology = options.topology();
+        KeySources.Keys keys = keySources.load(options, Purpose.INSPECT, spec.commandLine().getErr());
+        Topology topology = keys.topology();
         List<String> order = new ArrayList<>(topology.tenants().keySet());
-        SaTable sas = SaTable.of(topology, !noReplayCheck);
+        SaTable sas = SaTable.of(topology, !noReplayCheck, keys.external());
         OverlayDecap decap = new OverlayDecap(topology, sas, verifyChecksums);
         OverlayDecap.Result result = new OverlayDecap.Result();
         Summary summary = new Summary();
-        Map<Key, Row> rows = new TreeMap<>(Comparator.comparingInt(Key::tenantOrder).thenComparingLong(Key::spi));
+        // A tenant has one encapsulation and VNI; without tenants those tell the rows apart.
+        Map<Key, Row> rows = new TreeMap<>(Comparator.comparingInt(Key::tenantOrder).thenComparing(Key::encapsulation)
+                .thenComparingInt(Key::vni).thenComparingLong(Key::spi));
         int status = Captures.read(options, "inspect", summary, spec.commandLine().getErr(), packet -> {
             ByteBuf pkt = Unpooled.wrappedBuffer(packet.bytes());
             if (!decap.decapsulate(pkt, result, summary.drops)) {
                 return;
             }
             Tenant t = result.tenant;
-            Key key = new Key(order.indexOf(t.name()), t.name(), t.config().encapsulation().configName(),
-                    t.vni(), result.spi);
+            Key key = new Key(t == null ? -1 : order.indexOf(t.name()), t == null ? "-" : t.name(),
+                    result.geneve ? "geneve" : "vxlan", result.vni, result.spi);
             Row row = rows.computeIfAbsent(key, k -> new Row());
             row.packets++;
             row.wireBytes += packet.bytes().length;

@@ -8,8 +8,9 @@ import java.io.PrintWriter;
 import java.util.List;
 
 /**
- * The per-SA part of {@code pcap inspect}: for every SA of the config, as configured (SPI,
- * direction, peer, tenants, algorithm) and as counted while the capture was read (packets opened,
+ * The per-SA part of {@code pcap inspect}: for every SA of the config and of the SA files, as
+ * configured (SPI, direction, peer, tenants, algorithm; an SA from a file has no direction or
+ * tenants, and its peer is the source address the file gives) and as counted while the capture was read (packets opened,
  * their payload bytes, and every drop reason charged to that SA), as {@code ip -s xfrm state}
  * and VPP's {@code show ipsec sa} report them. Drops that no SA can own ({@code unknown-spi},
  * truncated packets) appear only in the drop table.
@@ -19,7 +20,9 @@ final class SaReport {
     }
 
     static void printTable(PrintWriter out, SaTable sas) {
-        String format = "%-10s %-3s %-12s %-16s %-17s %10s %12s  %s%n";
+        // Peer names fit in 12; a file's source address (an SA from --sa-file) may need more.
+        int peer = Math.max(12, sas.inbounds().stream().mapToInt(sa -> sa.config().peer().length()).max().orElse(0));
+        String format = "%-10s %-3s %-" + peer + "s %-16s %-17s %10s %12s  %s%n";
         out.printf(format, "SPI", "DIR", "PEER", "TENANTS", "ALGORITHM", "PACKETS", "BYTES", "DROPS");
         for (SaTable.Inbound sa : sas.inbounds()) {
             SaConfig c = sa.config();
@@ -31,8 +34,9 @@ final class SaReport {
                     drops.append(drops.isEmpty() ? "" : ", ").append(reason.label()).append('=').append(n);
                 }
             }
-            out.printf(format, c.spiHex(), c.direction().configName(), c.peer(), String.join(",", c.tenants()),
-                    algorithm(c), counters.packets(), counters.bytes(), drops.isEmpty() ? "-" : drops);
+            out.printf(format, c.spiHex(), sa.bindsTenants() ? c.direction().configName() : "-", c.peer(),
+                    sa.bindsTenants() ? String.join(",", c.tenants()) : "-", algorithm(c), counters.packets(),
+                    counters.bytes(), drops.isEmpty() ? "-" : drops);
         }
         if (sas.inbounds().isEmpty()) {
             out.println("(no security associations)");
@@ -44,11 +48,16 @@ final class SaReport {
         StringBuilder sb = new StringBuilder("[");
         List<SaTable.Inbound> all = sas.inbounds();
         for (int i = 0; i < all.size(); i++) {
-            SaConfig c = all.get(i).config();
-            SaCounters counters = all.get(i).state().counters();
+            SaTable.Inbound sa = all.get(i);
+            SaConfig c = sa.config();
+            SaCounters counters = sa.state().counters();
             sb.append(i == 0 ? "" : ",").append("{\"spi\":").append(Json.string(c.spiHex()))
-                    .append(",\"direction\":").append(Json.string(c.direction().configName()))
-                    .append(",\"peer\":").append(Json.string(c.peer()))
+                    .append(",\"direction\":").append(sa.bindsTenants() ? Json.string(c.direction().configName()) : "null")
+                    .append(",\"peer\":").append(Json.string(c.peer()));
+            if (!sa.bindsTenants()) {
+                sb.append(",\"sa_file\":").append(Json.string(sa.external().origin()));
+            }
+            sb
                     .append(",\"tenants\":[");
             for (int t = 0; t < c.tenants().size(); t++) {
                 sb.append(t == 0 ? "" : ",").append(Json.string(c.tenants().get(t)));

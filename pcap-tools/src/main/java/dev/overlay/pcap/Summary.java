@@ -1,6 +1,7 @@
 package dev.overlay.pcap;
 
 import dev.overlay.datapath.DropCounts;
+import java.util.function.Supplier;
 
 /**
  * The counts every pcap command reports, and its closing line on stderr:
@@ -13,6 +14,8 @@ final class Summary {
     final DropCounts drops = new DropCounts();
     long in;
     long out;
+    /** A line said just before the summary line, or null for none; asked once the capture was read. */
+    Supplier<String> note = () -> null;
 
     String line() {
         long dropped = drops.total();

@@ -1,6 +1,7 @@
 package dev.overlay.pcap;
 
 import dev.overlay.config.SaConfig;
+import dev.overlay.datapath.ExternalSa;
 import dev.overlay.esp.EspAlgorithm;
 import dev.overlay.esp.IntegrityAlgorithm;
 import java.net.Inet6Address;
@@ -32,14 +33,34 @@ final class WiresharkEspSa {
      * SAs go from this gateway to the peer, {@code in} SAs the other way.
      */
     static String line(SaConfig sa, InetAddress gateway, InetAddress peer) {
-        String encryption = encryption(sa);
-        if (encryption == null) {
-            return "# " + sa.spiHex() + " " + sa.direction().configName() + " " + sa.peer() + " "
-                    + sa.algorithm().configName() + ": Wireshark 4.0 has no ESP decryptor for this algorithm";
-        }
         boolean out = sa.direction() == SaConfig.Direction.OUT;
         InetAddress src = out ? gateway : peer;
         InetAddress dst = out ? peer : gateway;
+        return line(sa, sa.direction().configName() + " " + sa.peer(), src instanceof Inet6Address ? "IPv6" : "IPv4",
+                src.getHostAddress(), dst.getHostAddress());
+    }
+
+    /**
+     * The record(s) of an SA read from an SA file, with its addresses or Wireshark's {@code *}:
+     * one per address family when the file gives neither address (a record matches one family).
+     */
+    static String line(ExternalSa sa) {
+        String src = sa.source().map(InetAddress::getHostAddress).orElse("*");
+        String dst = sa.destination().map(InetAddress::getHostAddress).orElse("*");
+        String what = "from " + sa.origin();
+        java.util.Optional<InetAddress> any = sa.source().or(sa::destination);
+        if (any.isPresent()) {
+            return line(sa.sa(), what, any.get() instanceof Inet6Address ? "IPv6" : "IPv4", src, dst);
+        }
+        return line(sa.sa(), what, "IPv4", src, dst) + "\n" + line(sa.sa(), what, "IPv6", src, dst);
+    }
+
+    private static String line(SaConfig sa, String what, String protocol, String src, String dst) {
+        String encryption = encryption(sa);
+        if (encryption == null) {
+            return "# " + sa.spiHex() + " " + what + " " + sa.algorithm().configName()
+                    + ": Wireshark 4.0 has no ESP decryptor for this algorithm";
+        }
         byte[] key = sa.key();
         byte[] integrityKey = sa.integrityKey();
         // Wireshark 4.0 knows no ESN: the high half it leaves out of the ICV makes its check fail.
@@ -47,9 +68,9 @@ final class WiresharkEspSa {
                 + " will fail\n" : "";
         try {
             return esn + String.join(",",
-                    quote(src instanceof Inet6Address ? "IPv6" : "IPv4"),
-                    quote(src.getHostAddress()),
-                    quote(dst.getHostAddress()),
+                    quote(protocol),
+                    quote(src),
+                    quote(dst),
                     quote(sa.spiHex()),
                     quote(encryption),
                     quote(key.length == 0 ? "" : "0x" + HEX.formatHex(key)),

@@ -1,8 +1,9 @@
 package dev.overlay.pcap;
 
-import dev.overlay.cli.Configs;
 import dev.overlay.cli.UserException;
 import dev.overlay.config.OverlayConfig;
+import dev.overlay.config.Purpose;
+import dev.overlay.datapath.ExternalSa;
 import dev.overlay.config.SaConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -15,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -22,11 +24,12 @@ import picocli.CommandLine.Spec;
 /**
  * {@code overlay pcap wireshark-keys}: the config's SAs as Wireshark {@code esp_sa} records
  * ({@link WiresharkEspSa}), so Wireshark and tshark decrypt the tools' captures. This is the one
- * command that prints keys; {@code check} and every log show only their lengths.
+ * command that prints keys; {@code check} and every log show only their lengths. With
+ * {@code --sa-file} it also turns an {@code ip xfrm state} dump into the same records.
  */
 @Command(name = "wireshark-keys", mixinStandardHelpOptions = true,
-        description = {"Print the config's SAs as Wireshark esp_sa records (one per SA, in config order), so "
-                + "Wireshark decrypts the captures of pcap encode and of the gateway.",
+        description = {"Print the SAs of the config, then of --sa-file, as Wireshark esp_sa records (one per SA, "
+                + "in order), so Wireshark decrypts the captures of pcap encode and of the gateway.",
                 "THE OUTPUT HOLDS THE SA KEYS: this is the one command that prints them. With --out the file "
                         + "is written with mode 0600.",
                 "SAs whose algorithm Wireshark 4.0 cannot decrypt (AES-CCM, ChaCha20-Poly1305, AES-GMAC) "
@@ -37,8 +40,12 @@ final class WiresharkKeysCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The gateway config (YAML).")
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "The gateway config (YAML); inbound SAs alone will do. Optional with --sa-file.")
     Path config;
+
+    @Mixin
+    KeySources keySources;
 
     @Option(names = "--out", paramLabel = "FILE",
             description = "Write the records to FILE (mode 0600) instead of standard output.")
@@ -46,11 +53,15 @@ final class WiresharkKeysCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        OverlayConfig loaded = Configs.loadOrFail(config);
+        PrintWriter err = spec.commandLine().getErr();
+        KeySources.Keys keys = keySources.load(config, Purpose.WIRESHARK_KEYS, err);
+        OverlayConfig loaded = keys.topology().config();
         InetAddress gateway = loaded.gateway().address();
         StringBuilder text = new StringBuilder();
-        text.append("# Wireshark ESP SAs of ").append(loaded.gateway().name()).append(" (").append(config)
-                .append("): protocol, source, destination, SPI, encryption, key, authentication, key.\n")
+        text.append("# Wireshark ESP SAs of ").append(config == null ? String.join(", ",
+                        keySources.saFiles.stream().map(Path::toString).toList())
+                        : loaded.gateway().name() + " (" + config + ")")
+                .append(": protocol, source, destination, SPI, encryption, key, authentication, key.\n")
                 .append("# HOLDS KEYS. Written by 'overlay pcap wireshark-keys'.\n");
         int records = 0;
         int comments = 0;
@@ -63,7 +74,16 @@ final class WiresharkKeysCommand implements Callable<Integer> {
                 comments++;
             }
         }
-        PrintWriter err = spec.commandLine().getErr();
+        for (ExternalSa sa : keys.external()) {
+            String lines = WiresharkEspSa.line(sa);
+            text.append(lines).append('\n');
+            if (WiresharkEspSa.supported(sa.sa())) {
+                // Both families when the file gives no address: one record matches one family.
+                records += (int) lines.lines().filter(l -> l.startsWith("\"")).count();
+            } else {
+                comments++;
+            }
+        }
         if (out == null) {
             PrintWriter stdout = spec.commandLine().getOut();
             stdout.print(text);
@@ -75,7 +95,7 @@ final class WiresharkKeysCommand implements Callable<Integer> {
                     + "tshark -o esp.enable_encryption_decode:TRUE -r CAPTURE (or in Wireshark: Preferences, "
                     + "Protocols, ESP, \"Attempt to detect/decode encrypted ESP payloads\").");
         }
-        err.println("SAs " + (records + comments) + ", esp_sa records " + records + ", without a Wireshark 4.0 "
+        err.println("SAs " + (loaded.securityAssociations().size() + keys.external().size()) + ", esp_sa records " + records + ", without a Wireshark 4.0 "
                 + "decryptor " + comments);
         // CONTRACT.md: every pcap command ends with the summary line; this one reads no packets.
         err.println(new Summary().line());

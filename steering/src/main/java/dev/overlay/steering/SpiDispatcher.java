@@ -55,11 +55,12 @@ public final class SpiDispatcher implements Dispatcher {
     /**
      * Gives the SA an owner, or returns the one it has.
      *
-     * @throws IllegalArgumentException for SPIs 0 to 255 (RFC 4303 2.1: 0 is never sent, 1-255 are reserved)
+     * @throws IllegalArgumentException for SPI 0 (RFC 4303 2.1: never sent on the wire). 1..255,
+     *     reserved for IANA but used by peers (OpenDataPlane, DPDK), are owned like any other
      */
     public synchronized int assign(Direction direction, int spi) {
-        if (Integer.compareUnsigned(spi, 255) <= 0) {
-            throw new IllegalArgumentException("spi: " + Integer.toUnsignedString(spi) + " (expected: > 255)");
+        if (spi == 0) {
+            throw new IllegalArgumentException("spi: 0 (expected: 1..0xffffffff)");
         }
         Long key = key(direction, spi);
         Integer existing = owners.get(key);

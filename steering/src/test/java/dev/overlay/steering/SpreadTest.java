@@ -94,8 +94,11 @@ class SpreadTest {
         assertTrue(d.remove(SpiDispatcher.Direction.IN, 0x1001));
         assertEquals(0, d.load(in));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> d.assign(SpiDispatcher.Direction.IN, 255));
-        assertEquals("spi: 255 (expected: > 255)", e.getMessage());
+                () -> d.assign(SpiDispatcher.Direction.IN, 0));
+        assertEquals("spi: 0 (expected: 1..0xffffffff)", e.getMessage());
+        // RFC 4303 reserves 1..255 for IANA, but peers use them (OpenDataPlane's 123, DPDK's 52).
+        int reserved = d.assign(SpiDispatcher.Direction.IN, 123);
+        assertEquals(reserved, d.workerFor(123));
     }
 
     /** Per-resource SAs: a flow keeps its SA, and flows spread evenly over the SAs. */
