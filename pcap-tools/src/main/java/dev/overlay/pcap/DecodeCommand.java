@@ -1,6 +1,7 @@
 package dev.overlay.pcap;
 
 import dev.overlay.datapath.DatapathDrop;
+import dev.overlay.datapath.MssClamp;
 import dev.overlay.datapath.OverlayDecap;
 import dev.overlay.datapath.SaTable;
 import dev.overlay.datapath.Tenant;
@@ -62,6 +63,10 @@ final class DecodeCommand implements Callable<Integer> {
             if (only != null && result.tenant != only) {
                 summary.drops.add(DatapathDrop.OTHER_TENANT);
                 return;
+            }
+            if (result.tenant.clampsMss()) {
+                // What the gateway would deliver: its SYNs' MSS lowered as the tenant asks.
+                MssClamp.clamp(pkt, result.tenant.mss4(), result.tenant.mss6());
             }
             if (tagVlan && result.tenant.config().vlan().isPresent()) {
                 // The outer headers just removed leave room for the 4-byte tag.
