@@ -27,7 +27,9 @@ final class CheckJson {
                 .field("mac", g.mac().map(m -> str(m.toString())).orElse("null"))
                 .field("esp-transport", str(g.espTransport().configName())).field("esp-port", g.espPort())
                 .field("vxlan-port", g.vxlanPort()).field("geneve-port", g.genevePort())
-                .field("underlay-mtu", g.underlayMtu()).field("workers", g.workers())
+                .field("underlay-mtu", g.underlayMtu())
+                .field("underlay-fragmentation", str(g.underlayFragmentation().configName()))
+                .field("workers", g.workers())
                 .field("pin-workers", g.pinWorkers())
                 .field("steering", str(g.steering().configName()))
                 .field("state-dir", g.stateDir().map(d -> str(d.toString())).orElse("null"))
@@ -73,6 +75,12 @@ final class CheckJson {
                 + ",\"security\":" + str(t.security().configName())
                 + ",\"peers\":[" + String.join(",", t.peers().stream().map(CheckJson::str).toList()) + "]"
                 + ",\"mtu\":" + mtu.mtu() + ",\"mtu-breakdown\":" + str(mtu.breakdown())
+                + ",\"mtu-unfragmented\":" + mtu.unfragmented() + ",\"outer-packet\":" + mtu.outerLength()
+                + ",\"outer-fragments\":" + mtu.fragments()
+                + ",\"larger-frames\":" + str(CheckReport.largerFrames(mtu.mtu()))
+                + ",\"mss-clamp\":{\"mode\":" + str(t.mssClamp().configName())
+                + ",\"ipv4\":" + (t.mssClamp().on() ? t.mssClamp().ipv4(mtu.mtu()) : "null")
+                + ",\"ipv6\":" + (t.mssClamp().on() ? t.mssClamp().ipv6(mtu.mtu()) : "null") + "}"
                 + ",\"security-associations\":[" + String.join(",", sas) + "]}";
     }
 

@@ -91,6 +91,10 @@ public final class CheckReport {
                 .append(g.pinWorkers() ? " (pinned to cores)" : "")
                 .append(", steering ").append(g.steering().configName())
                 .append(g.metrics().map(m -> ", metrics " + hostPort(m)).orElse("")).append('\n');
+        sb.append("  underlay-fragmentation ").append(g.underlayFragmentation().configName())
+                .append(g.fragmentationAllowed()
+                        ? " (outer packets may be fragmented: the tenant MTU is the underlay MTU)"
+                        : " (outer packets carry DF: the tenant MTU is what fits unfragmented)").append('\n');
         sb.append("  state-dir ").append(g.stateDir().map(d -> d + " (sequence numbers persist across restarts)")
                 .orElse("- (sequence numbers restart at initial-sequence)")).append('\n');
 
@@ -137,11 +141,18 @@ public final class CheckReport {
             sb.append("  port ").append(port(p)).append('\n');
         }
         TenantMtu mtu = TenantMtu.worstCase(config.gateway(), t, config.securityAssociations());
-        sb.append("  mtu ").append(mtu.mtu()).append(" (").append(mtu.breakdown());
+        sb.append("  mtu ").append(mtu.mtu()).append(" (");
+        if (mtu.fragmentationAllowed()) {
+            sb.append("underlay-fragmentation allow: ").append(mtu.outerLength()).append("-byte outer packets");
+            sb.append(mtu.fragments() > 1 ? " in " + mtu.fragments() + " fragments" : ", unfragmented");
+            sb.append("; unfragmented limit ");
+        }
+        sb.append(mtu.breakdown());
         if (mtu.sa() != null) {
             sb.append(", worst case: spi ").append(mtu.sa().spiHex());
         }
-        sb.append(")\n");
+        sb.append("); larger frames: ").append(largerFrames(mtu.mtu())).append(", ")
+                .append(mssClamp(t.mssClamp(), mtu.mtu())).append('\n');
         List<SaConfig> sas = new ArrayList<>(config.sas(t.name(), SaConfig.Direction.OUT));
         sas.addAll(config.sas(t.name(), SaConfig.Direction.IN));
         if (sas.isEmpty()) {
@@ -158,6 +169,18 @@ public final class CheckReport {
                     Long.toUnsignedString(sa.initialSequence()), lifetime(sa.lifetime())});
         }
         table(sb, rows, "  sa  ");
+    }
+
+    /** What becomes of a tenant frame above {@code mtu} (the datapath's PathMtu stage). */
+    static String largerFrames(int mtu) {
+        return "ICMP fragmentation-needed (IPv4 with DF) / "
+                + (mtu >= TenantMtu.IPV6_MIN_MTU ? "packet-too-big (IPv6) to the sender" : "IPv6 dropped (mtu below 1280)")
+                + ", IPv4 without DF fragmented, others dropped (too-big)";
+    }
+
+    static String mssClamp(MssClampConfig clamp, int mtu) {
+        return clamp.on() ? "mss clamped to " + clamp.ipv4(mtu) + "/" + clamp.ipv6(mtu) + " (IPv4/IPv6, mss-clamp "
+                + clamp.configName() + ")" : "mss-clamp off";
     }
 
     private static void table(StringBuilder sb, List<String[]> rows, String indent) {

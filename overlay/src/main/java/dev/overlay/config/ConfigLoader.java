@@ -107,6 +107,12 @@ public final class ConfigLoader {
                             + " is below IPv6's minimum link MTU 1280 (RFC 8200 section 5); raise underlay-mtu",
                             Purpose.SENDING);
                 }
+                MssClampConfig clamp = t.mssClamp();
+                if (clamp.mode() == MssClampConfig.Mode.FIXED && clamp.ipv4(mtu.mtu()) > mtu.mtu() - 40) {
+                    problems.warning("tenants." + t.name() + ".mss-clamp", "mss-clamp " + clamp.mss()
+                            + " lets TCP send packets of " + (clamp.mss() + 40) + " bytes, above the tenant MTU "
+                            + mtu.mtu() + " (auto would clamp to " + (mtu.mtu() - 40) + ")");
+                }
             }
         }
         if (problems.hasErrors(purpose)) {
@@ -184,7 +190,7 @@ public final class ConfigLoader {
             return null;
         }
         m.allow("name", "address", "mac", "esp-transport", "esp-port", "vxlan-port", "geneve-port",
-                "underlay-mtu", "workers", "steering", "metrics", "state-dir", "pin-workers");
+                "underlay-mtu", "underlay-fragmentation", "workers", "steering", "metrics", "state-dir", "pin-workers");
         String name = m.parsed("name", true, Scalars::name);
         InetAddress address = m.parsed("address", true, Scalars::unicastAddress);
         MacAddress mac = m.parsed("mac", false, ConfigLoader::unicastMac);
@@ -194,6 +200,8 @@ public final class ConfigLoader {
         Long vxlanPort = m.integer("vxlan-port", 1, 65535, (long) GatewayConfig.DEFAULT_VXLAN_PORT, false);
         Long genevePort = m.integer("geneve-port", 1, 65535, (long) GatewayConfig.DEFAULT_GENEVE_PORT, false);
         Long mtu = m.integer("underlay-mtu", 576, 65535, (long) GatewayConfig.DEFAULT_UNDERLAY_MTU, false);
+        GatewayConfig.UnderlayFragmentation fragmentation = m.choice("underlay-fragmentation",
+                GatewayConfig.UnderlayFragmentation.values(), GatewayConfig.UnderlayFragmentation.DF, false);
         Long workers = m.integer("workers", 1, 1024, (long) GatewayConfig.defaultWorkers(), false);
         GatewayConfig.Steering steering = m.choice("steering", GatewayConfig.Steering.values(),
                 GatewayConfig.Steering.SPI, false);
@@ -215,12 +223,12 @@ public final class ConfigLoader {
         if (name == null || address == null || (m.has("mac") && mac == null) || transport == null
                 || espPort == null || vxlanPort == null || genevePort == null || mtu == null
                 || workers == null || steering == null || (m.has("metrics") && metrics == null)
-                || (m.has("state-dir") && stateDir == null) || pinWorkers == null) {
+                || (m.has("state-dir") && stateDir == null) || pinWorkers == null || fragmentation == null) {
             return null;
         }
         return new GatewayConfig(name, address, Optional.ofNullable(mac), transport, espPort.intValue(),
                 vxlanPort.intValue(), genevePort.intValue(), mtu.intValue(), workers.intValue(), steering,
-                Optional.ofNullable(metrics), Optional.ofNullable(stateDir), pinWorkers);
+                Optional.ofNullable(metrics), Optional.ofNullable(stateDir), pinWorkers, fragmentation);
     }
 
     private static void distinctPort(YamlMap m, String key, Long port, Map<Long, String> seen, Problems problems) {

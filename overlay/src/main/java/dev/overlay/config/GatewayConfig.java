@@ -16,6 +16,8 @@ import java.util.Optional;
  * @param metrics the Prometheus endpoint of {@code run}; empty when not configured
  * @param stateDir where outbound sequence-number reservations persist across restarts
  *     (resolved, validated); empty when not configured
+ * @param underlayFragmentation whether outer packets carry DF ({@code df}) or the underlay may
+ *     fragment them ({@code allow})
  */
 public record GatewayConfig(
         String name,
@@ -30,7 +32,8 @@ public record GatewayConfig(
         Steering steering,
         Optional<InetSocketAddress> metrics,
         Optional<Path> stateDir,
-        boolean pinWorkers) {
+        boolean pinWorkers,
+        UnderlayFragmentation underlayFragmentation) {
 
     public static final int DEFAULT_ESP_PORT = 4500;
     public static final int DEFAULT_VXLAN_PORT = 4789;
@@ -43,6 +46,29 @@ public record GatewayConfig(
         UDP,
         /** ESP as IP protocol 50 directly after the outer IP header (needs CAP_NET_RAW). */
         IP;
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * Whether the underlay may fragment outer packets (RFC 4459 section 3; RFC 8900 on why
+     * fragmentation is fragile).
+     */
+    public enum UnderlayFragmentation {
+        /**
+         * Outer packets always carry DF (IPv4; IPv6 sockets never fragment at the source): the
+         * tenant MTU is what fits the underlay MTU unfragmented, and larger tenant packets are
+         * answered with ICMP (or fragmented inside, IPv4 without DF).
+         */
+        DF,
+        /**
+         * Outer packets may be fragmented (by this gateway's kernel, and for IPv4 by routers on
+         * the way), as Linux vxlan without {@code df set}: the tenant MTU becomes the underlay
+         * MTU, at the cost of two outer fragments for a full-size tenant packet.
+         */
+        ALLOW;
 
         public String configName() {
             return name().toLowerCase(Locale.ROOT);
@@ -66,6 +92,7 @@ public record GatewayConfig(
         Objects.requireNonNull(steering, "steering");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(underlayFragmentation, "underlayFragmentation");
         checkPort("espPort", espPort);
         checkPort("vxlanPort", vxlanPort);
         checkPort("genevePort", genevePort);
@@ -82,7 +109,7 @@ public record GatewayConfig(
                          int espPort, int vxlanPort, int genevePort, int underlayMtu, int workers, Steering steering,
                          Optional<InetSocketAddress> metrics) {
         this(name, address, mac, espTransport, espPort, vxlanPort, genevePort, underlayMtu, workers, steering, metrics,
-                Optional.empty(), false);
+                Optional.empty(), false, UnderlayFragmentation.DF);
     }
 
     /** Without pinned workers ({@code pin-workers: false}, the default). */
@@ -90,7 +117,20 @@ public record GatewayConfig(
                          int espPort, int vxlanPort, int genevePort, int underlayMtu, int workers, Steering steering,
                          Optional<InetSocketAddress> metrics, Optional<Path> stateDir) {
         this(name, address, mac, espTransport, espPort, vxlanPort, genevePort, underlayMtu, workers, steering, metrics,
-                stateDir, false);
+                stateDir, false, UnderlayFragmentation.DF);
+    }
+
+    /** With outer packets that carry DF ({@code underlay-fragmentation: df}, the default). */
+    public GatewayConfig(String name, InetAddress address, Optional<MacAddress> mac, EspTransport espTransport,
+                         int espPort, int vxlanPort, int genevePort, int underlayMtu, int workers, Steering steering,
+                         Optional<InetSocketAddress> metrics, Optional<Path> stateDir, boolean pinWorkers) {
+        this(name, address, mac, espTransport, espPort, vxlanPort, genevePort, underlayMtu, workers, steering, metrics,
+                stateDir, pinWorkers, UnderlayFragmentation.DF);
+    }
+
+    /** Whether outer packets may be fragmented ({@code underlay-fragmentation: allow}). */
+    public boolean fragmentationAllowed() {
+        return underlayFragmentation == UnderlayFragmentation.ALLOW;
     }
 
     private static void checkPort(String what, int port) {

@@ -14,6 +14,7 @@ import java.util.OptionalInt;
  *     section 3.4); 0 is refused so that an unset field on the wire never matches a tenant
  * @param vlan the 802.1Q tag of this tenant on tagged captures and trunk ports, if any
  * @param peers the peers frames are flooded to, in the order the config lists them
+ * @param mssClamp whether TCP SYNs crossing this tenant's overlay have their MSS lowered
  */
 public record TenantConfig(
         String name,
@@ -24,7 +25,8 @@ public record TenantConfig(
         List<String> peers,
         List<FdbEntryConfig> fdb,
         List<GeneveOption> geneveOptions,
-        List<PortConfig> ports) {
+        List<PortConfig> ports,
+        MssClampConfig mssClamp) {
 
     public static final int MAX_VNI = 0xFF_FFFF;
 
@@ -55,6 +57,7 @@ public record TenantConfig(
         Objects.requireNonNull(encapsulation, "encapsulation");
         Objects.requireNonNull(vlan, "vlan");
         Objects.requireNonNull(security, "security");
+        Objects.requireNonNull(mssClamp, "mssClamp");
         if (vni < 1 || vni > MAX_VNI) {
             throw new IllegalArgumentException("vni: " + vni + " (expected: 1..16777215)");
         }
@@ -72,6 +75,13 @@ public record TenantConfig(
             throw new IllegalArgumentException("geneveOptions: " + geneveOptionsLength(geneveOptions)
                     + " bytes (expected: <= 252)");
         }
+    }
+
+    /** With {@code mss-clamp: off}, the default. */
+    public TenantConfig(String name, int vni, Encapsulation encapsulation, OptionalInt vlan, Security security,
+                        List<String> peers, List<FdbEntryConfig> fdb, List<GeneveOption> geneveOptions,
+                        List<PortConfig> ports) {
+        this(name, vni, encapsulation, vlan, security, peers, fdb, geneveOptions, ports, MssClampConfig.OFF);
     }
 
     /** Bytes of Geneve options in every packet of this tenant (0 for VXLAN). */

@@ -65,7 +65,7 @@ final class TenantParser {
     }
 
     private TenantConfig tenant(String name, YamlMap t, int errorsBefore) {
-        t.allow("vni", "encapsulation", "vlan", "security", "peers", "fdb", "geneve-options", "ports");
+        t.allow("vni", "encapsulation", "vlan", "security", "peers", "fdb", "geneve-options", "ports", "mss-clamp");
         Long vni = t.integer("vni", 1, TenantConfig.MAX_VNI, null, true);
         unique(t, "vni", vni, vnis, name);
         TenantConfig.Encapsulation encapsulation = t.choice("encapsulation", TenantConfig.Encapsulation.values(),
@@ -91,15 +91,17 @@ final class TenantParser {
         List<FdbEntryConfig> fdb = fdb(t, peers);
         List<GeneveOption> options = geneveOptions(t, encapsulation);
         List<PortConfig> ports = ports(t);
+        MssClampConfig mssClamp = t.has("mss-clamp") ? t.parsed("mss-clamp", false, MssClampConfig::parse)
+                : MssClampConfig.OFF;
         if (vni == null || encapsulation == null || (t.has("vlan") && vlan == null) || security == null
-                || peers == null || fdb == null || options == null || ports == null
+                || peers == null || fdb == null || options == null || ports == null || mssClamp == null
                 || problems.errorCount() != errorsBefore) {
             return null;
         }
         try {
             return new TenantConfig(name, vni.intValue(), encapsulation,
                     vlan == null ? OptionalInt.empty() : OptionalInt.of(vlan.intValue()), security, peers, fdb,
-                    options, ports);
+                    options, ports, mssClamp);
         } catch (IllegalArgumentException e) {
             problems.error(t.path(), e.getMessage());
             return null;

@@ -14,7 +14,8 @@ public enum DatapathDrop {
     BAD_NEXT_HEADER("bad-next-header", "decrypted ESP payloads that are not the UDP datagram or IP packet of an overlay"),
     RUNT_FRAME("runt-frame", "inner frames shorter than an Ethernet header"),
     OTHER_TENANT("other-tenant", "frames of tenants other than the one asked for (pcap decode --tenant)"),
-    TOO_BIG("too-big", "frames larger than the tenant's MTU allows once encapsulated");
+    TOO_BIG("too-big", "frames larger than the tenant's MTU allows once encapsulated, not fragmentable (IPv4 with DF,"
+            + " IPv6, not IP); the sender gets an ICMP error where RFC 1191 and RFC 8201 allow one");
 
     private final String label;
     private final String description;

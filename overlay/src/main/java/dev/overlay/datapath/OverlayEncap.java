@@ -25,7 +25,8 @@ import io.netty.buffer.ByteBuf;
  *   <li>UDP to the tenant's overlay port</li>
  *   <li>for an esp tenant: ESP over that datagram (transport mode), or over an inner IP header
  *       and the datagram (tunnel mode), then UDP 4500 for ESP in UDP (RFC 3948)</li>
- *   <li>outer IPv4 (DF, RFC 6864 ID 0) or IPv6, then outer Ethernet</li>
+ *   <li>outer IPv4 (DF and RFC 6864 ID 0; with {@code underlay-fragmentation: allow} no DF and an
+ *       ID of its own) or IPv6, then outer Ethernet</li>
  * </ol>
  *
  * On entry the buffer's readable bytes are the untagged frame, with {@link Buffers#HEADROOM}
@@ -42,6 +43,9 @@ public final class OverlayEncap {
     private final GatewayConfig gateway;
     private final byte[] source;
     private final boolean espInUdp;
+    private final boolean dontFragment;
+    /** The identification of the next outer IPv4 packet without DF: single writer (pcap encode). */
+    private int nextId;
 
     public OverlayEncap(Topology topology, SaTable sas) {
         this.topology = topology;
@@ -49,6 +53,7 @@ public final class OverlayEncap {
         this.gateway = topology.gateway();
         this.source = topology.gatewayAddress();
         this.espInUdp = gateway.espTransport() == GatewayConfig.EspTransport.UDP;
+        this.dontFragment = !gateway.fragmentationAllowed();
     }
 
     /** Encapsulates one frame of {@code tenant} toward {@code peer}, with ESP unless the tenant's security is none. */
@@ -123,13 +128,17 @@ public final class OverlayEncap {
         return candidates[candidates.length == 1 ? 0 : SteeringHash.pick(hash, candidates.length)];
     }
 
+    /**
+     * The last word on size: a frame above the tenant MTU is never sent. Callers that can do better
+     * ({@link PathMtu}: an ICMP to the sender, or fragments) have already; this counts the rest.
+     */
     private static boolean fits(ByteBuf buf, Tenant tenant, DropCounts drops) {
         int frameLength = buf.readableBytes();
         if (frameLength < Ethernet.HEADER_LENGTH) {
             drops.add(DatapathDrop.RUNT_FRAME);
             return false;
         }
-        if (frameLength - Ethernet.HEADER_LENGTH > tenant.mtu()) {
+        if (!PathMtu.fits(buf, tenant.mtu())) {
             drops.add(DatapathDrop.TOO_BIG);
             return false;
         }
@@ -181,7 +190,7 @@ public final class OverlayEncap {
             Ipv6.prepend(buf, source, peer.address(), protocol, FlowHash.ipv6FlowLabel(hash));
             Ethernet.prepend(buf, peer.mac(), topology.gatewayMac(), Ethernet.TYPE_IPV6);
         } else {
-            Ipv4.prepend(buf, source, peer.address(), protocol);
+            Ipv4.prepend(buf, source, peer.address(), protocol, dontFragment, dontFragment ? 0 : ++nextId);
             Ethernet.prepend(buf, peer.mac(), topology.gatewayMac(), Ethernet.TYPE_IPV4);
         }
     }

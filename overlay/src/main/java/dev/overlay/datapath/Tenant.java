@@ -69,6 +69,21 @@ public record Tenant(TenantConfig config, List<Peer> peers, Fdb fdb, GeneveOptio
         return false;
     }
 
+    /** Whether TCP SYNs of this tenant have their MSS lowered ({@code mss-clamp} not off). */
+    public boolean clampsMss() {
+        return config.mssClamp().on();
+    }
+
+    /** The IPv4 MSS SYNs are clamped to; 0 when off. */
+    public int mss4() {
+        return config.mssClamp().ipv4(mtu);
+    }
+
+    /** The IPv6 MSS SYNs are clamped to; 0 when off. */
+    public int mss6() {
+        return config.mssClamp().ipv6(mtu);
+    }
+
     /** The peer a known unicast MAC was learned or configured behind, or null to flood. */
     public Peer peerFor(long dstMac) {
         if (MacAddress.isMulticast(dstMac)) {

@@ -5,10 +5,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
 /**
- * Stages {@code tenant-select} and {@code l2-forward} of the tx path: which tenant a frame
- * belongs to, and which peers get a copy. A known unicast destination goes to the peer its FDB
- * entry names; broadcast, multicast and unknown unicast go to every peer of the tenant, one copy
- * each, in the order the config lists them (head-end replication, RFC 7348 section 4.2).
+ * Stages {@code tenant-select}, {@code pmtu-check}, {@code mss-clamp} and {@code l2-forward} of
+ * the tx path as {@code pcap encode} runs them: which tenant a frame belongs to, what becomes of
+ * it when it is larger than the tenant MTU ({@link PathMtu}: fragments for IPv4 without DF, else
+ * a {@code too-big} drop, the ICMP error the gateway would send having nowhere to go here), its
+ * SYN's MSS lowered when the tenant clamps, and which peers get a copy. A known unicast
+ * destination goes to the peer its FDB entry names; broadcast, multicast and unknown unicast go
+ * to every peer of the tenant, one copy each, in the order the config lists them (head-end
+ * replication, RFC 7348 section 4.2).
  */
 public final class TxPath {
 
@@ -60,6 +64,32 @@ public final class TxPath {
             drops.add(DatapathDrop.RUNT_FRAME);
             return 0;
         }
+        if (!PathMtu.fits(frame, tenant.mtu())) {
+            return oversize(frame, tenant, sink, drops);
+        }
+        if (tenant.clampsMss()) {
+            MssClamp.clamp(frame, tenant.mss4(), tenant.mss6());
+        }
+        return replicate(frame, tenant, sink, drops);
+    }
+
+    /** A frame above the tenant MTU: its fragments forwarded, or a too-big drop. */
+    private int oversize(ByteBuf frame, Tenant tenant, Sink sink, DropCounts drops) {
+        try {
+            if (PathMtu.check(frame, tenant.mtu()) == PathMtu.Verdict.FRAGMENT) {
+                int[] sent = {0};
+                if (PathMtu.fragment(frame, tenant.mtu(), alloc, f -> sent[0] += replicate(f, tenant, sink, drops)) > 0) {
+                    return sent[0];
+                }
+            }
+            drops.add(DatapathDrop.TOO_BIG);
+            return 0;
+        } finally {
+            frame.release();
+        }
+    }
+
+    private int replicate(ByteBuf frame, Tenant tenant, Sink sink, DropCounts drops) {
         Peer unicast = tenant.peerFor(Ethernet.destination(frame, frame.readerIndex()));
         if (unicast != null) {
             return send(frame, tenant, unicast, sink, drops);

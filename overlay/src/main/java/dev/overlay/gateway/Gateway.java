@@ -167,7 +167,7 @@ public final class Gateway implements AutoCloseable {
         pool.start();
         underlay.open(pipeline, needsCleartext(config));
         steerUnderlay(config);
-        ports.forEach((k, p) -> p.start(pipeline::fromPort));
+        ports.forEach((k, p) -> p.start(pipeline.portSink));
         // Started here rather than made by the component: the endpoint reads this gateway's
         // stats and must come up last, after everything it reports on.
         if (config.gateway().metrics().isPresent()) {
@@ -182,13 +182,15 @@ public final class Gateway implements AutoCloseable {
         log.info("started", "address", config.gateway().address().getHostAddress(),
                 "esp-transport", config.gateway().espTransport().configName(), "workers", pool.workers(),
                 "steering", config.gateway().steering().configName(), "io", Underlay.transportName(),
+                "underlay-fragmentation", config.gateway().underlayFragmentation().configName(),
                 "metrics", metrics == null ? "off" : Addresses.hostPort(metrics.address()),
                 "aes-gcm", Aeads.gcmImplementation(),
                 // Netty's fast buffer paths need java --sun-misc-unsafe-memory-access=allow on Java 25 (bin/overlay gives it).
                 "netty-unsafe", PlatformDependent.hasUnsafe());
         for (Tenant t : topology.tenants().values()) {
             log.info("tenant-mtu", "tenant", t.name(), "vni", t.vni(), "mtu", t.mtu(),
-                    "security", t.config().security().configName());
+                    "security", t.config().security().configName(), "mss-clamp",
+                    t.clampsMss() ? t.mss4() + "/" + t.mss6() : "off");
         }
         ports.forEach((k, p) -> log.info("port-opened", "tenant", k.tenant(), "port", p.name()));
         started = true;
@@ -269,7 +271,7 @@ public final class Gateway implements AutoCloseable {
         // Make before break: owners for new SAs first, then the view that uses them, at once.
         assignOwners(next);
         pipeline.view(new View(topology, sas, pool.workers(), ports.byTenant(), alloc));
-        opened.values().forEach(p -> p.start(pipeline::fromPort));
+        opened.values().forEach(p -> p.start(pipeline.portSink));
         removedPorts.forEach(TenantPort::close);
         var gone = ConfigDiff.saKeys(cur.config);
         gone.removeAll(ConfigDiff.saKeys(next));

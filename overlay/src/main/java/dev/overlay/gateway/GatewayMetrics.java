@@ -112,6 +112,34 @@ final class GatewayMetrics implements AutoCloseable {
                     cb.call(t.txBytes(), name, "tx");
                     cb.call(t.rxBytes(), name, "rx");
                 })).register(r);
+        CounterWithCallback.builder().name("overlay_pmtu_icmp_sent_total")
+                .help("ICMP errors sent back to a tenant's senders for frames above its MTU: fragmentation-needed"
+                        + " (IPv4 with DF) or packet-too-big (IPv6)").labelNames("tenant", "type")
+                .callback(cb -> s.get().tenants().forEach((name, t) -> {
+                    cb.call(t.pathMtu().fragmentationNeeded(), name, "fragmentation-needed");
+                    cb.call(t.pathMtu().packetTooBig(), name, "packet-too-big");
+                })).register(r);
+        CounterWithCallback.builder().name("overlay_pmtu_icmp_rate_limited_total")
+                .help("ICMP errors for frames above a tenant's MTU not sent: over the tenant's rate limit")
+                .labelNames("tenant")
+                .callback(cb -> s.get().tenants().forEach((name, t) -> cb.call(t.pathMtu().rateLimited(), name)))
+                .register(r);
+        CounterWithCallback.builder().name("overlay_pmtu_fragmented_total")
+                .help("IPv4 frames without DF above a tenant's MTU, cut into fragments that fit")
+                .labelNames("tenant")
+                .callback(cb -> s.get().tenants().forEach((name, t) -> cb.call(t.pathMtu().fragmentedFrames(), name)))
+                .register(r);
+        CounterWithCallback.builder().name("overlay_pmtu_fragments_total")
+                .help("The fragments those frames were cut into").labelNames("tenant")
+                .callback(cb -> s.get().tenants().forEach((name, t) -> cb.call(t.pathMtu().fragments(), name)))
+                .register(r);
+        CounterWithCallback.builder().name("overlay_mss_clamped_total")
+                .help("TCP SYNs and SYN-ACKs whose MSS option was lowered: leaving to the overlay (tx) or"
+                        + " delivered to the tenant (rx)").labelNames("tenant", "direction")
+                .callback(cb -> s.get().tenants().forEach((name, t) -> {
+                    cb.call(t.pathMtu().mssClampedTx(), name, "tx");
+                    cb.call(t.pathMtu().mssClampedRx(), name, "rx");
+                })).register(r);
         GaugeWithCallback.builder().name("overlay_fdb_entries")
                 .help("FDB entries of a tenant, static and learned").labelNames("tenant")
                 .callback(cb -> s.get().tenants().forEach((name, t) -> cb.call(t.fdbEntries(), name))).register(r);

@@ -29,7 +29,17 @@ public record GatewayStats(Map<String, TenantStats> tenants, List<SaStats> sas,
     public record WorkerSocketStats(int worker, long ownSa, long handedOn) {}
 
     /** Frames taken from the tenant's ports (tx) and delivered to them (rx); learned plus static FDB entries. */
-    public record TenantStats(int vni, long txFrames, long txBytes, long rxFrames, long rxBytes, int fdbEntries) {}
+    public record TenantStats(int vni, long txFrames, long txBytes, long rxFrames, long rxBytes, int fdbEntries,
+                              PathMtuStats pathMtu) {}
+
+    /**
+     * A tenant's frames above its MTU and its clamped SYNs: ICMP Fragmentation Needed and ICMPv6
+     * Packet Too Big sent to its senders, errors the rate limit held back, IPv4 frames without DF
+     * cut into fragments (and the fragments made), SYNs whose MSS was lowered leaving to the
+     * overlay (tx) and delivered to the tenant (rx).
+     */
+    public record PathMtuStats(long fragmentationNeeded, long packetTooBig, long rateLimited, long fragmentedFrames,
+                               long fragments, long mssClampedTx, long mssClampedRx) {}
 
     /** One SA: packets and bytes sealed (out) or opened (in), and its drops by reason. */
     public record SaStats(String spi, String direction, String peer, long packets, long bytes, Map<String, Long> drops) {}

@@ -3,8 +3,10 @@ package dev.overlay.gateway;
 import dev.overlay.datapath.Buffers;
 import dev.overlay.datapath.DatapathDrop;
 import dev.overlay.datapath.DropCounts;
+import dev.overlay.datapath.MssClamp;
 import dev.overlay.datapath.OverlayDecap;
 import dev.overlay.datapath.OverlayEncap;
+import dev.overlay.datapath.PathMtu;
 import dev.overlay.datapath.Peer;
 import dev.overlay.datapath.Tenant;
 import dev.overlay.esp.OutboundSaState;
@@ -38,10 +40,13 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *   <li>rx, worker ({@code esp-decrypt}, {@code vxlan-decap}/{@code geneve-decap}): the
  *       datapath's socket-mode decapsulation with the current view, then FDB learning (inner
  *       source MAC behind the SA's peer or the sender)</li>
- *   <li>deliver: to the tenant's ports, on the same worker, or for {@code rfs} on the worker
- *       that last transmitted the flow, never reordering it ({@link RfsSteering})</li>
- *   <li>tx, port reader: tenant of the port, FDB lookup, one copy per peer, the outbound SA
- *       picked by inner flow, handed to that SA's owner worker</li>
+ *   <li>deliver ({@code mss-clamp}, then the ports): to the tenant's ports, on the same worker,
+ *       or for {@code rfs} on the worker that last transmitted the flow, never reordering it
+ *       ({@link RfsSteering})</li>
+ *   <li>tx, port reader: tenant of the port; {@code pmtu-check}: a frame above the tenant MTU
+ *       is answered on its own port with the ICMP error the datapath builds ({@link PathMtu}),
+ *       rate-limited per tenant, or cut into IPv4 fragments; {@code mss-clamp}; FDB lookup, one
+ *       copy per peer, the outbound SA picked by inner flow, handed to that SA's owner worker</li>
  *   <li>tx, worker ({@code esp-encrypt}): the datapath's socket-mode encapsulation, then the
  *       underlay socket; flushed once per batch (sendmmsg)</li>
  * </ol>
@@ -71,6 +76,21 @@ final class Pipeline {
     /** Longs between two workers' counters in {@link #ownSocket}: 128 bytes, two cache lines. */
     static final int OWN_SOCKET_STRIDE = 16;
     final ConcurrentHashMap<String, TrafficCounters> traffic = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, PathMtuCounters> pathMtu = new ConcurrentHashMap<>();
+    /** What the ports hand their frames to: {@link #fromPort}, and the MTU of the port's tenant. */
+    final TenantPort.FrameSink portSink = new TenantPort.FrameSink() {
+        @Override
+        public void receive(TenantPort port, ByteBuf frame) {
+            fromPort(port, frame);
+        }
+
+        @Override
+        public int tenantMtu(TenantPort port) {
+            View v = view;
+            Tenant t = v == null ? null : v.tenantOf(port);
+            return t == null ? Integer.MAX_VALUE : t.mtu();
+        }
+    };
     private volatile View view;
     private volatile boolean stopping;
     /** Ports each worker gave frames to with sendHeld since its last batch end (software GRO). */
@@ -156,6 +176,10 @@ final class Pipeline {
 
     TrafficCounters traffic(String tenant) {
         return traffic.computeIfAbsent(tenant, k -> new TrafficCounters());
+    }
+
+    PathMtuCounters pathMtu(String tenant) {
+        return pathMtu.computeIfAbsent(tenant, k -> new PathMtuCounters());
     }
 
     // ---- event loop: the underlay's receive side ------------------------------------------
@@ -270,6 +294,9 @@ final class Pipeline {
         // The SA says which peer sent it (its address may be NATed); cleartext, the sender.
         String peer = r.sa != null ? r.sa.config().peer() : job.peer.name();
         tenant.fdb().learn(Ethernet.source(buf, buf.readerIndex()), peer);
+        if (tenant.clampsMss() && MssClamp.clamp(buf, tenant.mss4(), tenant.mss6())) {
+            pathMtu(tenant.name()).mssClampedRx.increment();
+        }
         job.kind = Job.Kind.DELIVER;
         job.tenant = tenant;
         job.view = v;
@@ -344,7 +371,11 @@ final class Pipeline {
             frame.release();
             return;
         }
+        int length = frame.readableBytes();
+        int tag = length >= Ethernet.HEADER_LENGTH + Ethernet.VLAN_TAG_LENGTH
+                ? frame.getUnsignedShort(frame.readerIndex() + Ethernet.HEADER_LENGTH) : -1;
         v.txPath.selectTenant(frame, tenant); // removes the tenant's own 802.1Q tag, if any
+        int removedTag = frame.readableBytes() < length ? tag : -1;
         if (frame.readableBytes() < Ethernet.HEADER_LENGTH) {
             shared.add(DatapathDrop.RUNT_FRAME);
             frame.release();
@@ -353,8 +384,57 @@ final class Pipeline {
         TrafficCounters t = traffic(tenant.name());
         t.txFrames.increment();
         t.txBytes.add(frame.readableBytes());
-        Peer unicast = tenant.peerFor(Ethernet.destination(frame, frame.readerIndex()));
         long mayWait = port.readerMayWaitNanos();
+        if (!PathMtu.fits(frame, tenant.mtu())) {
+            oversize(v, port, tenant, frame, removedTag, mayWait);
+            return;
+        }
+        if (tenant.clampsMss() && MssClamp.clamp(frame, tenant.mss4(), tenant.mss6())) {
+            pathMtu(tenant.name()).mssClampedTx.increment();
+        }
+        forward(v, tenant, frame, mayWait);
+    }
+
+    /**
+     * A frame above its tenant's MTU ({@code pmtu-check}): the datapath's verdict, delivered here.
+     * The ICMP error goes back out of the port the frame came from, with the tag it came with;
+     * the frame itself is a too-big drop. Fragments go on as frames of their own.
+     */
+    private void oversize(View v, TenantPort port, Tenant tenant, ByteBuf frame, int removedTag, long mayWait) {
+        try {
+            PathMtuCounters counters = pathMtu(tenant.name());
+            switch (PathMtu.check(frame, tenant.mtu())) {
+                case FRAGMENT -> {
+                    int n = PathMtu.fragment(frame, tenant.mtu(), alloc, f -> forward(v, tenant, f, mayWait));
+                    if (n > 0) {
+                        counters.fragmentedFrames.increment();
+                        counters.fragments.add(n);
+                        return;
+                    }
+                }
+                case ICMP -> {
+                    if (!counters.icmpLimit.tryAcquire()) {
+                        counters.rateLimited.increment();
+                    } else {
+                        boolean v6 = PathMtu.isIpv6(frame);
+                        if (port.send(PathMtu.icmpReply(alloc, frame, tenant.mtu(), removedTag))) {
+                            (v6 ? counters.packetTooBig : counters.fragmentationNeeded).increment();
+                        }
+                    }
+                }
+                default -> {
+                    // not IP, or an error RFC 1812 / RFC 4443 forbid: dropped alone
+                }
+            }
+            shared.add(DatapathDrop.TOO_BIG);
+        } finally {
+            frame.release();
+        }
+    }
+
+    /** {@code l2-forward} of an untagged frame that fits: one copy per peer, each to its SA's owner. */
+    private void forward(View v, Tenant tenant, ByteBuf frame, long mayWait) {
+        Peer unicast = tenant.peerFor(Ethernet.destination(frame, frame.readerIndex()));
         if (unicast != null) {
             toPeer(v, tenant, unicast, frame, mayWait);
             return;

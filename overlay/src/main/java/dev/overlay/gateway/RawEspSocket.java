@@ -17,13 +17,16 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.util.List;
 
 /**
  * ESP as IP protocol 50 (RFC 4303, {@code esp-transport: ip}) through a raw socket opened with
  * FFM: {@code socket(AF_INET[6], SOCK_RAW, IPPROTO_ESP)}, bound to the gateway's address so it
  * only sees ESP addressed to it. Needs CAP_NET_RAW.
  *
- * <p>Without IP_HDRINCL the kernel writes the IP header on send. On receive an IPv4 raw socket
+ * <p>Without IP_HDRINCL the kernel writes the IP header on send, DF included as
+ * {@code underlay-fragmentation} asks ({@link FragmentationOptions}), and reassembles fragments
+ * before the socket sees them. On receive an IPv4 raw socket
  * delivers the IP header in front of ESP (raw(7)), which is skipped here by its IHL; an IPv6 one
  * delivers the payload alone (RFC 3542 section 3). One reader thread blocks in recvfrom with a
  * 200 ms timeout so that it notices a stop; the workers send with sendto, which is thread-safe.
@@ -87,7 +90,7 @@ final class RawEspSocket implements AutoCloseable {
 
     /** Opens, binds and starts reading; a failure is one sentence naming the cause. */
     static RawEspSocket open(InetAddress local, ByteBufAllocator alloc, int maxDatagram, Pipeline pipeline,
-                             String threadName) throws PortException {
+                             String threadName, List<FragmentationOptions.Option> fragmentation) throws PortException {
         boolean v6 = local instanceof Inet6Address;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
@@ -113,6 +116,15 @@ final class RawEspSocket implements AutoCloseable {
             MemorySegment size = arena.allocate(ValueLayout.JAVA_INT);
             size.set(ValueLayout.JAVA_INT, 0, 4 << 20);
             ignored = (int) SETSOCKOPT.invokeExact(state, fd, SOL_SOCKET, SO_RCVBUF, size, 4);
+            for (FragmentationOptions.Option o : fragmentation) {
+                size.set(ValueLayout.JAVA_INT, 0, o.value());
+                if ((int) SETSOCKOPT.invokeExact(state, fd, o.level(), o.name(), size, 4) < 0) {
+                    int errno = (int) ERRNO.get(state, 0L);
+                    ignored = (int) CLOSE.invokeExact(state, fd);
+                    throw new PortException("esp-transport ip: cannot set underlay-fragmentation on the raw ESP socket"
+                            + " (setsockopt " + o.level() + "/" + o.name() + "): errno " + errno);
+                }
+            }
             RawEspSocket s = new RawEspSocket(fd, v6, alloc, maxDatagram, pipeline, threadName);
             s.reader.start();
             return s;

@@ -48,7 +48,10 @@ import java.util.concurrent.atomic.LongAdder;
  * for comparison.
  */
 final class Underlay implements AutoCloseable {
-    /** Largest datagram read; bigger ones are truncated and fail their ICV. Jumbo frames fit. */
+    /**
+     * Largest datagram read; bigger ones are truncated and fail their ICV. Jumbo frames fit.
+     * {@link dev.overlay.config.TenantMtu#MAX_OUTER_PACKET} bounds the tenant MTU by it.
+     */
     static final int MAX_DATAGRAM = 9216;
     /** With UDP_GRO a read slot must hold a whole coalesced train: the largest UDP payload. */
     static final int MAX_GRO_DATAGRAM = 65535;
@@ -137,7 +140,8 @@ final class Underlay implements AutoCloseable {
         this.pipeline = pipeline;
         if (gateway.espTransport() == GatewayConfig.EspTransport.IP) {
             raw = RawEspSocket.open(gateway.address(), alloc, MAX_DATAGRAM, pipeline,
-                    "overlay-" + gateway.name() + "-esp-raw");
+                    "overlay-" + gateway.name() + "-esp-raw",
+                    FragmentationOptions.of(gateway.ipv6(), gateway.fragmentationAllowed()));
         } else if (loops != null) {
             bindPerWorker();
         } else {
@@ -235,6 +239,7 @@ final class Underlay implements AutoCloseable {
             b.option(EpollChannelOption.SO_REUSEPORT, true);
         }
         readOptions(b, epoll, gro);
+        FragmentationOptions.apply(b, epoll, gateway.ipv6(), gateway.fragmentationAllowed());
         InetSocketAddress local = new InetSocketAddress(gateway.address(), port);
         try {
             return b.bind(local).sync().channel();

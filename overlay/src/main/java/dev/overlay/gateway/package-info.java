@@ -8,9 +8,12 @@
  *
  * <pre>
  * rx: socket (event loop) -> classify -> steer (SPI owner | outer 4-tuple) -> [worker] esp-decrypt
- *     -> tenant check -> vxlan|geneve-decap -> fdb learn -> [rfs: inner flow to its worker] -> port
- * tx: port -> tenant -> fdb lookup -> per peer: pick SA by inner flow -> steer to the SA's owner
- *     -> [worker] vxlan|geneve-encap -> esp-encrypt -> socket (flushed per batch)
+ *     -> tenant check -> vxlan|geneve-decap -> fdb learn -> mss-clamp -> [rfs: inner flow to its
+ *     worker] -> port
+ * tx: port -> tenant -> pmtu-check (too big: ICMP error back out of this port, or IPv4 fragments)
+ *     -> mss-clamp -> fdb lookup -> per peer: pick SA by inner flow -> steer to the SA's owner
+ *     -> [worker] vxlan|geneve-encap -> esp-encrypt -> socket (flushed per batch; DF or not as
+ *     underlay-fragmentation says)
  * </pre>
  */
 package dev.overlay.gateway;

@@ -120,10 +120,17 @@ class GatewayLifecycleTest {
             assertEquals(7, value(b, "overlay_port_frames_total", "tenant=\"blue\"", "direction=\"tx\""), b);
             assertTrue(value(b, "overlay_worker_packets_total", "worker=\"0\"")
                     + value(b, "overlay_worker_packets_total", "worker=\"1\"") >= 7, b);
-            blueA.inject(frame(MAC_2, MAC_1, "x".repeat(1500))); // larger than blue's MTU
+            blueA.inject(TwoGateways.frameDf(MAC_2, MAC_1, "x".repeat(1500))); // larger than blue's MTU, DF
+            waitFor(() -> gws.gwA.stats().tenant("blue").pathMtu().fragmentationNeeded() == 1, "the ICMP error");
+            assertTrue(blueA.take() != null, "the ICMP error back on blue's port");
             waitFor(() -> gws.gwA.stats().drops("too-big") == 1, "too-big");
             String dropped = scrape(gws.gwA);
-            assertEquals(1, value(dropped, "overlay_drops_total", "reason=\"too-big\"", "stage=\"datapath\""), dropped);
+            assertEquals(1, value(dropped, "overlay_drops_total", "reason=\"too-big\"", "stage=\"gateway\""), dropped);
+            assertEquals(1, value(dropped, "overlay_pmtu_icmp_sent_total", "tenant=\"blue\"",
+                    "type=\"fragmentation-needed\""), dropped);
+            assertEquals(0, value(dropped, "overlay_pmtu_icmp_sent_total", "tenant=\"blue\"",
+                    "type=\"packet-too-big\""), dropped);
+            assertEquals(0, value(dropped, "overlay_mss_clamped_total", "tenant=\"blue\"", "direction=\"tx\""), dropped);
             for (String key : List.of(TwoGateways.K_BLUE_AB, TwoGateways.K_BLUE_BA, TwoGateways.K_RED_AB,
                     TwoGateways.K_RED_BA)) {
                 String hex = key.substring(2);

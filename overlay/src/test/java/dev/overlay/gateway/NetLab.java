@@ -25,6 +25,7 @@ final class NetLab implements AutoCloseable {
     private final List<String> namespaces = new ArrayList<>();
     private final List<String> links = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
+    private final List<String> routes = new ArrayList<>();
 
     /**
      * True when this process is root. Otherwise the test fails under CI (which runs the suite as
@@ -115,6 +116,17 @@ final class NetLab implements AutoCloseable {
         sh("ip", "-n", ns, "link", "set", device, "up");
     }
 
+    /**
+     * A host route in the root namespace's local table that gives the path to {@code address}
+     * (one of 127/8, where the gateways meet) an MTU of {@code mtu}, so the loopback underlay
+     * behaves like a 1500-byte link: the kernel fragments or refuses (EMSGSIZE) what is larger.
+     */
+    void localRouteMtu(String address, int mtu) {
+        sh("ip", "route", "add", "local", address + "/32", "dev", "lo", "table", "local", "mtu", "lock",
+                Integer.toString(mtu));
+        routes.add(address + "/32");
+    }
+
     /** A root-namespace link this lab must delete (made by the test itself). */
     void own(String link) {
         links.add(link);
@@ -139,6 +151,9 @@ final class NetLab implements AutoCloseable {
         }
         for (String l : links) {
             run("ip", "link", "del", l); // also removes its veth peer, wherever that is
+        }
+        for (String r : routes) {
+            run("ip", "route", "del", "local", r, "dev", "lo", "table", "local");
         }
         for (String ns : namespaces) {
             run("ip", "netns", "del", ns);

@@ -53,6 +53,8 @@ final class TwoGateways implements AutoCloseable {
     final java.util.Map<String, MemoryPort> memoryPorts = new java.util.concurrent.ConcurrentHashMap<>();
     /** Real udp ports (dev.overlay.gateway.port.UdpPort) when true, in-memory ones otherwise. */
     boolean realPorts;
+    /** More keys of a tenant's flow map ({@code ", mss-clamp: auto"}), by tenant index and side. */
+    final String[][] tenantKeys = {{"", ""}, {"", ""}, {"", ""}};
 
     /** The test's end of a tenant port. */
     interface End {
@@ -132,7 +134,7 @@ final class TwoGateways implements AutoCloseable {
         String[] encaps = {"vxlan", "geneve", "vxlan"};
         for (int t = 0; t < 3; t++) {
             y.append("  ").append(TENANTS[t]).append(": { vni: ").append(1001 + t).append(", encapsulation: ")
-                    .append(encaps[t]).append(t == 2 ? ", security: none" : "")
+                    .append(encaps[t]).append(t == 2 ? ", security: none" : "").append(tenantKeys[t][side])
                     .append(", peers: [").append(peer).append(third && t == 0 ? ", gw-c" : "").append("], ports: [ { type: udp, listen: ")
                     .append(address).append(':').append(listen[t][side]).append(", remote: ").append(address).append(':')
                     .append(remote[t][side]).append(" } ] }\n");
@@ -218,6 +220,13 @@ final class TwoGateways implements AutoCloseable {
                 .put((byte) 17).putShort((short) 0).put(new byte[] {10, 0, 0, 1}).put(new byte[] {10, 0, 0, 2});
         b.putShort((short) 40000).putShort((short) 5001).putShort((short) (8 + data.length)).putShort((short) 0).put(data);
         return b.array();
+    }
+
+    /** As {@link #frame}, with DF set: the sender forbids fragmentation (RFC 791), as Linux TCP and ping -M do. */
+    static byte[] frameDf(long dstMac, long srcMac, String payload) {
+        byte[] f = frame(dstMac, srcMac, payload);
+        f[14 + 6] = 0x40;
+        return f;
     }
 
     static int freeUdpPort() {

@@ -3,6 +3,7 @@ package dev.overlay.pcap;
 import dev.overlay.cli.UserException;
 import dev.overlay.config.Purpose;
 import dev.overlay.datapath.DatapathDrop;
+import dev.overlay.datapath.MssClamp;
 import dev.overlay.datapath.OverlayDecap;
 import dev.overlay.datapath.SaTable;
 import dev.overlay.datapath.Tenant;
@@ -86,6 +87,10 @@ final class DecodeCommand implements Callable<Integer> {
             }
             if (!result.tenantChecked) {
                 unchecked[0]++;
+            }
+            if (result.tenant != null && result.tenant.clampsMss()) {
+                // What the gateway would deliver: its SYNs' MSS lowered as the tenant asks.
+                MssClamp.clamp(pkt, result.tenant.mss4(), result.tenant.mss6());
             }
             if (tagVlan && result.tenant.config().vlan().isPresent()) {
                 // The outer headers just removed leave room for the 4-byte tag.

@@ -27,9 +27,9 @@ public final class Ipv4 {
     public static final int PROTOCOL_UDP = 17;
     public static final int PROTOCOL_ESP = 50;
     /** Flags and fragment offset: DF set, offset 0. */
-    static final int DONT_FRAGMENT = 0x4000;
-    static final int MORE_FRAGMENTS = 0x2000;
-    static final int OFFSET_MASK = 0x1FFF;
+    public static final int DONT_FRAGMENT = 0x4000;
+    public static final int MORE_FRAGMENTS = 0x2000;
+    public static final int OFFSET_MASK = 0x1FFF;
 
     private Ipv4() {}
 
@@ -39,6 +39,16 @@ public final class Ipv4 {
      * since the overlay never fragments (RFC 7348 section 4.3). TOS 0, TTL 64.
      */
     public static void prepend(ByteBuf buf, byte[] src, byte[] dst, int protocol) {
+        prepend(buf, src, dst, protocol, true, 0);
+    }
+
+    /**
+     * As {@link #prepend(ByteBuf, byte[], byte[], int)}, with DF only when {@code dontFragment}:
+     * a datagram the underlay may fragment ({@code underlay-fragmentation: allow}) is not atomic,
+     * so it carries {@code id}, which must then be unique per source, destination and protocol
+     * for as long as fragments may live (RFC 6864 section 4.1, RFC 791).
+     */
+    public static void prepend(ByteBuf buf, byte[] src, byte[] dst, int protocol, boolean dontFragment, int id) {
         Bounds.checkHeadroom(buf, HEADER_LENGTH, "ipv4");
         checkV4(src, "src");
         checkV4(dst, "dst");
@@ -46,7 +56,7 @@ public final class Ipv4 {
         Bounds.checkRange(totalLength, HEADER_LENGTH, 0xFFFF, "ipv4 total length");
         int at = buf.readerIndex() - HEADER_LENGTH;
         buf.setInt(at, 0x4500_0000 | totalLength);
-        buf.setInt(at + 4, DONT_FRAGMENT);
+        buf.setInt(at + 4, dontFragment ? DONT_FRAGMENT : (id & 0xFFFF) << 16);
         buf.setInt(at + 8, (DEFAULT_TTL << 24) | ((protocol & 0xFF) << 16));
         buf.setBytes(at + 12, src);
         buf.setBytes(at + 16, dst);

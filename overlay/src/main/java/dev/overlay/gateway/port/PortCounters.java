@@ -18,7 +18,11 @@ public final class PortCounters {
      * {@link Ports#MAX_FRAME}; for a udp port also datagrams from any source but its {@code remote}.
      */
     public final LongAdder rxErrors = new LongAdder();
-    /** TCP super-frames read with a GSO virtio header (TSO from the tenant's stack), and the segments cut from them. */
+    /**
+     * TCP super-frames read with a GSO virtio header (TSO from the tenant's stack), and the segments
+     * cut from them; a super-frame whose segments would exceed the tenant MTU is handed on whole
+     * (to be answered with one ICMP error) and counted here with no segments.
+     */
     public final LongAdder rxGsoFrames = new LongAdder();
     public final LongAdder rxGsoSegments = new LongAdder();
     /** TCP super-frames written with a GSO virtio header (software GRO), and the segments coalesced into them. */

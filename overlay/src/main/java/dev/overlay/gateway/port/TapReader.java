@@ -1,6 +1,7 @@
 package dev.overlay.gateway.port;
 
 import dev.overlay.datapath.Buffers;
+import dev.overlay.datapath.PathMtu;
 import dev.overlay.datapath.TcpSegmenter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -138,8 +139,19 @@ final class TapReader implements Runnable {
                 return true;
             }
             case VirtioNetHeader.GSO_TCPV4, VirtioNetHeader.GSO_TCPV6 -> {
-                int segments = TcpSegmenter.segment(in, partial ? csumStart : -1, VirtioNetHeader.gsoSize(in, 0),
-                        alloc, toSink);
+                int gsoSize = VirtioNetHeader.gsoSize(in, 0);
+                if (!PathMtu.segmentsFit(in, partial ? csumStart : -1, gsoSize, sink.tenantMtu(port))) {
+                    // Segments above the tenant MTU would each be refused: the super-frame goes
+                    // whole, for one ICMP error and one too-big drop.
+                    int length = in.readableBytes();
+                    ByteBuf whole = alloc.directBuffer(Buffers.HEADROOM + length + Buffers.TAILROOM);
+                    whole.setIndex(Buffers.HEADROOM, Buffers.HEADROOM);
+                    whole.writeBytes(in, in.readerIndex(), length);
+                    counters.rxGsoFrames.increment();
+                    toSink.accept(whole);
+                    return true;
+                }
+                int segments = TcpSegmenter.segment(in, partial ? csumStart : -1, gsoSize, alloc, toSink);
                 if (segments <= 0) {
                     return false;
                 }

@@ -19,6 +19,16 @@ public interface TenantPort extends AutoCloseable {
          * before it and {@link dev.overlay.datapath.Buffers#TAILROOM} after it. The sink owns it.
          */
         void receive(TenantPort port, ByteBuf frame);
+
+        /**
+         * The MTU of {@code port}'s tenant: the largest IP packet one of its frames may carry
+         * across the overlay. A port that cuts GSO super-frames into segments asks it first
+         * ({@link dev.overlay.datapath.PathMtu#segmentsFit}): segments that would all be refused
+         * are not cut, the super-frame is handed over whole, to be answered with one ICMP error.
+         */
+        default int tenantMtu(TenantPort port) {
+            return Integer.MAX_VALUE;
+        }
     }
 
     /** A name for logs and metrics: {@code tap:tap-blue}, {@code pcap:veth-blue}, {@code udp:127.0.0.1:7001}. */
