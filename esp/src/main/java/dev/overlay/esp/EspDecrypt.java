@@ -59,7 +59,7 @@ public final class EspDecrypt {
             return EspDrop.TRUNCATED;
         }
         int block = transform.algorithm().blockSize();
-        if (block == 16 && encrypted % block != 0) {
+        if (transform.algorithm().cbc() && encrypted % block != 0) {
             return EspDrop.BAD_LENGTH;
         }
         ReplayWindow replay = sa.replay;
