@@ -83,7 +83,9 @@ public final class SaTable implements AutoCloseable {
             // of an SA whose config, keys included, did not change.
             Kept kept = previous == null ? null : previous.kept.get(sa);
             OutboundSaState state = null;
-            if (sa.direction() == SaConfig.Direction.OUT) {
+            // An out SA that may not send (a read-only transform, a non-RFC 4868 key) is in a
+            // config loaded for reading only (Purpose.READING): it opens, and nothing seals with it.
+            if (sa.direction() == SaConfig.Direction.OUT && sa.sendable()) {
                 state = kept != null ? kept.out
                         : new OutboundSaState(association(sa, SecurityAssociation.Direction.OUT, true), nanoClock);
                 outboundStates.add(state);
