@@ -251,7 +251,7 @@ public final class IpXfrmStates {
             }
             return; // AH, IPComp, Mobile IPv6: nothing ESP opens
         }
-        Transforms.Keys keys = XfrmAlgorithms.keys(file, s.line, s.aead, s.enc, s.auth);
+        Transforms.Keys keys = XfrmAlgorithms.keys(file, s.line, s.aead, s.enc, s.auth, warnings);
         long window = s.esnWindow >= 0 ? s.esnWindow : s.window;
         out.add(Transforms.sa(file, s.line, s.spi, keys, Optional.of(s.src), Optional.of(s.dst), Optional.of(s.mode),
                 s.esn, window, s.espInUdpPort, warnings));

@@ -251,29 +251,72 @@ class IpXfrmStatesTest {
         assertTrue(warnings.get(0).startsWith("states.txt:15: warning: null encryption without integrity"), warnings::toString);
     }
 
+    /**
+     * Liberal in what we read: the transforms Linux has that we only open, under canonical and
+     * compatibility names; {@code auth hmac(sha256)} (and the {@code auth-trunc ... 96} a dump of
+     * it prints) as the 96-bit truncation Linux gives it; HMAC keys of any length; a cipher
+     * without integrity. Each with its warning, naming the file and line.
+     */
+    @Test
+    void whatLinuxAcceptsBeyondRfc4868IsReadWithAWarning() {
+        String head = "src 192.0.2.2 dst 192.0.2.1\n\tproto esp spi 0x%08x reqid 1 mode tunnel\n\treplay-window 32 \n";
+        String text = String.join("",
+                head.formatted(0x101) + "\tauth hmac(sha256) 0x" + HMAC_KEY + "\n\tenc cbc(aes) 0x" + "11".repeat(24) + "\n",
+                head.formatted(0x102) + "\tauth-trunc hmac(sha256) 0x" + HMAC_KEY + " 96\n\tenc rfc3686(ctr(aes)) 0x"
+                        + "22".repeat(20) + "\n",
+                head.formatted(0x103) + "\tauth-trunc hmac(sha1) 0x" + "33".repeat(20) + " 96\n\tenc cbc(des3_ede) 0x"
+                        + "44".repeat(24) + "\n",
+                head.formatted(0x104) + "\tauth md5 0x" + "55".repeat(16) + "\n\tenc des 0x" + "66".repeat(8) + "\n",
+                head.formatted(0x105) + "\tauth-trunc hmac(sha256) 0x" + "77".repeat(20) + " 128\n\tenc ctr(aes) 0x"
+                        + "88".repeat(28) + "\n",
+                head.formatted(0x106) + "\taead rfc4309(ccm(aes)) 0x" + "99".repeat(27) + " 64\n",
+                head.formatted(0x107) + "\tenc cbc(aes) 0x" + CBC_KEY + "\n");
+        List<String> warnings = new ArrayList<>();
+        List<ExternalSa> sas = parse(text, warnings);
+        assertEquals(List.of(EspAlgorithm.AES_CBC_192, EspAlgorithm.AES_CTR_128, EspAlgorithm.TRIPLE_DES_CBC,
+                EspAlgorithm.DES_CBC, EspAlgorithm.AES_CTR_192, EspAlgorithm.AES_CCM_192, EspAlgorithm.AES_CBC_256),
+                sas.stream().map(sa -> sa.sa().algorithm()).toList());
+        assertEquals(java.util.Arrays.asList(IntegrityAlgorithm.HMAC_SHA256_96, IntegrityAlgorithm.HMAC_SHA256_96,
+                IntegrityAlgorithm.HMAC_SHA1_96, IntegrityAlgorithm.HMAC_MD5_96, IntegrityAlgorithm.HMAC_SHA256_128, null,
+                null), sas.stream().map(sa -> sa.sa().integrity()).toList());
+        assertEquals(List.of(12, 12, 12, 12, 16, 8, 0), sas.stream().map(sa -> sa.sa().icvLength()).toList());
+        assertEquals(List.of(
+                "states.txt:4: warning: auth hmac(sha256) without a truncation is truncated to 96 bits by Linux "
+                        + "(draft-ietf-ipsec-ciph-sha-256-00, before RFC 4868's 128): opened as hmac-sha256-96, which only "
+                        + "peers configured the same way use",
+                "states.txt:9: warning: auth-trunc hmac(sha256) truncated to 96 bits (draft-ietf-ipsec-ciph-sha-256-00, "
+                        + "before RFC 4868's 128): opened as hmac-sha256-96, which only peers configured the same way use",
+                "states.txt:24: warning: the key of auth-trunc hmac(sha256) has 20 bytes where RFC 4868 section 2.1.1 "
+                        + "gives 32: opened (HMAC takes a key of any length, as Linux and Wireshark do)",
+                "states.txt:30: warning: aes-cbc-256 without integrity: anyone could have altered these packets "
+                        + "undetected (RFC 4303 section 3.2)"), warnings);
+    }
+
     /** Each refusal: one sentence naming the file and the line. */
     @Test
     void whatCannotBeUsedIsOneSentenceWithFileAndLine() {
         String head = "src 192.0.2.2 dst 192.0.2.1\n\tproto esp spi 0x00001001 reqid 1 mode tunnel\n\treplay-window 32 \n";
-        refused(head + "\tenc cbc(des3_ede) 0x" + "11".repeat(24) + "\n\tauth-trunc hmac(sha256) 0x" + HMAC_KEY + " 128\n",
-                "states.txt:4: enc cbc(des3_ede) is not supported: overlay opens aead rfc4106(gcm(aes))");
-        refused(head + "\tauth-trunc hmac(sha1) 0x" + "11".repeat(20) + " 96\n\tenc cbc(aes) 0x" + CBC_KEY + "\n",
-                "states.txt:4: auth-trunc hmac(sha1) is not supported");
-        refused(head + "\tauth hmac(sha256) 0x" + HMAC_KEY + "\n\tenc cbc(aes) 0x" + CBC_KEY + "\n",
-                "states.txt:4: auth hmac(sha256) truncated to 96 bits is not supported (RFC 4868 truncates it to 128)");
-        refused(head + "\tauth-trunc hmac(sha256) 0x" + "11".repeat(20) + " 128\n\tenc cbc(aes) 0x" + CBC_KEY + "\n",
-                "states.txt:4: the key of auth-trunc hmac(sha256) has 20 bytes (160 bits); expected 32");
-        refused(head + "\taead rfc4106(gcm(aes)) 0x" + "11".repeat(28) + " 128\n",
-                "states.txt:4: the key of aead rfc4106(gcm(aes)) has 28 bytes (224 bits); expected 20 or 36 (a 128- "
-                        + "or 256-bit AES key and a 4-byte salt; AES-192 is not supported)");
+        refused(head + "\tenc cbc(cast5) 0x" + "11".repeat(16) + "\n\tauth-trunc hmac(sha256) 0x" + HMAC_KEY + " 128\n",
+                "states.txt:4: enc cbc(cast5) is not supported: overlay opens aead rfc4106(gcm(aes))");
+        refused(head + "\tauth-trunc xcbc(aes) 0x" + "11".repeat(16) + " 96\n\tenc ecb(cipher_null) \n",
+                "states.txt:4: auth-trunc xcbc(aes) is not supported");
+        refused(head + "\tauth-trunc hmac(sha256) 0x" + HMAC_KEY + " 64\n\tenc cbc(aes) 0x" + CBC_KEY + "\n",
+                "states.txt:4: auth-trunc hmac(sha256) truncated to 64 bits is not supported (128 (RFC 4868) and 96 are)");
+        refused(head + "\tauth-trunc hmac(sha1) 0x" + HMAC_KEY + " 128\n\tenc cbc(aes) 0x" + CBC_KEY + "\n",
+                "states.txt:4: auth-trunc hmac(sha1) truncated to 128 bits is not supported (96 is)");
+        refused(head + "\tauth-trunc hmac(sha256) \"\" 128\n\tenc cbc(aes) 0x" + CBC_KEY + "\n",
+                "states.txt:4: the key of auth-trunc hmac(sha256) is empty");
+        refused(head + "\taead rfc4106(gcm(aes)) 0x" + "11".repeat(30) + " 128\n",
+                "states.txt:4: the key of aead rfc4106(gcm(aes)) has 30 bytes (240 bits); expected 20, 28 or 36 (a 128-, "
+                        + "192- or 256-bit AES key and a 4-byte salt)");
+        refused(head + "\tenc cbc(des3_ede) 0x" + "11".repeat(16) + "\n",
+                "states.txt:4: the key of enc cbc(des3_ede) has 16 bytes (128 bits); expected 24 (three DES keys)");
         refused(head + "\taead rfc7539esp(chacha20,poly1305) 0x" + GCM_KEY + " 64\n",
                 "states.txt:4: aead rfc7539esp(chacha20,poly1305) with a 64-bit ICV is not supported ([128] are)");
         refused(head + "\taead rfc4106(gcm(aes)) 0xnothex 128\n", "states.txt:4: the key of aead rfc4106(gcm(aes)) is not hex");
         refused(head + "\taead rfc4106(gcm(aes)) <<Keys hidden>> 128\n", "states.txt:4: the keys are hidden");
         refused(head + "\taead rfc4106(gcm(aes)) 0x" + GCM_KEY + "\n", "states.txt:4: malformed line: aead rfc4106(gcm(aes)) "
                 + "(its ICV length in bits, last) needs an unsigned number");
-        refused(head + "\tenc cbc(aes) 0x" + CBC_KEY + "\n", "states.txt:1: AES-CBC without an authentication algorithm "
-                + "is not supported");
         refused(head, "states.txt:1: ESP state without an enc or aead line");
         refused("src 192.0.2.2 dst 192.0.2.1\n\tproto esp spi 0x00000000 reqid 1 mode tunnel\n",
                 "states.txt:2: spi 0x00000000 is reserved: RFC 4303 section 2.1 keeps it for local");
