@@ -41,6 +41,9 @@ final class XfrmStateText {
     boolean selector = true;
     String dir;
     boolean stats;
+    /** The ESN replay state's numbers: the highest received ({@code seq-hi}, {@code seq}) and the last sent ({@code oseq-hi}, {@code oseq}). */
+    long seqIn;
+    long seqOut;
 
     XfrmStateText(String src, String dst, long spi) {
         this.src = src;
@@ -112,7 +115,8 @@ final class XfrmStateText {
         if (esnReplay()) {
             int words = (window + 31) / 32;
             sb.append('\t').append("anti-replay esn context:").append('\n');
-            sb.append('\t').append(" seq-hi 0x0, seq 0x0, oseq-hi 0x0, oseq 0x0").append('\n');
+            sb.append('\t').append(String.format(" seq-hi 0x%x, seq 0x%x, oseq-hi 0x%x, oseq 0x%x", seqIn >>> 32,
+                    seqIn & 0xFFFF_FFFFL, seqOut >>> 32, seqOut & 0xFFFF_FFFFL)).append('\n');
             sb.append('\t').append(" replay_window ").append(window).append(", bitmap-length ").append(words);
             for (int i = words, j = 0; i > 0; i--) {
                 if (j++ % 8 == 0) {

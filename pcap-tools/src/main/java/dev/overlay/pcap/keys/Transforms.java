@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * What both SA file formats end in: an {@link ExternalSa} from a transform, its keys and the
@@ -53,11 +54,12 @@ final class Transforms {
     /**
      * The SA, or a {@link SaFileException} at {@code line}. {@code mode} empty: the file does not
      * say. {@code window} is clamped to what the replay window holds (a larger one only accepts
-     * more reordering). {@code warnings} receives the reserved-SPI warning.
+     * more reordering). {@code esnReference}: with ESN, the number the file says the SA had
+     * reached (see {@link ExternalSa}). {@code warnings} receives the reserved-SPI warning.
      */
     static ExternalSa sa(Path file, int line, long spi, Keys keys, Optional<InetAddress> source,
                          Optional<InetAddress> destination, Optional<SaConfig.Mode> mode, boolean esn, long window,
-                         int espInUdpPort, List<String> warnings) {
+                         int espInUdpPort, OptionalLong esnReference, List<String> warnings) {
         if (spi == 0) {
             throw new SaFileException(file, line, "spi 0x00000000 is reserved: " + SaConfig.SPI_ZERO_REASON);
         }
@@ -79,7 +81,8 @@ final class Transforms {
             SaConfig sa = new SaConfig(spi, SaConfig.Direction.IN, peer, List.of(), keys.algorithm(), keys.icvLength(),
                     keys.key(), keys.integrity(), keys.integrityKey(), mode.orElse(SaConfig.Mode.TRANSPORT), esn, 0,
                     replayWindow, SaConfig.Lifetime.UNLIMITED);
-            return new ExternalSa(sa, source, destination, mode, espInUdpPort, file + ":" + line);
+            return new ExternalSa(sa, source, destination, mode, espInUdpPort, file + ":" + line,
+                    esn ? esnReference : OptionalLong.empty());
         } catch (IllegalArgumentException e) {
             // The callers check lengths first; this is the backstop, still one sentence.
             throw new SaFileException(file, line, "cannot use this SA: " + e.getMessage());

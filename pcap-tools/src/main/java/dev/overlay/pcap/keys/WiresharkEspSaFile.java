@@ -83,7 +83,7 @@ public final class WiresharkEspSaFile {
         }
         Transforms.Keys keys = keys(file, line, f.get(4), key(f.get(5)), f.get(6), key(f.get(7)), warnings);
         return Transforms.sa(file, line, spi, keys, src, dst, Optional.empty(), false,
-                dev.overlay.config.SaConfig.DEFAULT_REPLAY_WINDOW, 0, warnings);
+                dev.overlay.config.SaConfig.DEFAULT_REPLAY_WINDOW, 0, java.util.OptionalLong.empty(), warnings);
     }
 
     private static Transforms.Keys keys(Path file, int line, String encryption, byte[] key, String authentication,

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -290,6 +291,48 @@ class IpXfrmStatesTest {
                         + "gives 32: opened (HMAC takes a key of any length, as Linux and Wireshark do)",
                 "states.txt:30: warning: aes-cbc-256 without integrity: anyone could have altered these packets "
                         + "undetected (RFC 4303 section 3.2)"), warnings);
+    }
+
+    /**
+     * The ESN replay state's numbers (inbound: the highest received; outbound: the last sent) are
+     * how far the SA had got when the dump was taken: the larger is kept, for ESN SAs only.
+     */
+    @Test
+    void theEsnReplayStateSaysHowFarTheSaHadGot() {
+        String esn = """
+                src 192.0.2.2 dst 192.0.2.1
+                \tproto esp spi 0x00000201 reqid 1 mode tunnel
+                \treplay-window 0 flag esn
+                \taead rfc4106(gcm(aes)) 0x%1$s 128
+                \tanti-replay esn context:
+                \t seq-hi 0x%2$s, seq 0x%3$s, oseq-hi 0x0, oseq 0x0
+                \t replay_window 32, bitmap-length 1
+                \t 0000ffff\s
+                src 192.0.2.1 dst 192.0.2.2
+                \tproto esp spi 0x00000202 reqid 1 mode tunnel
+                \treplay-window 0 flag esn
+                \taead rfc4106(gcm(aes)) 0x%1$s 128
+                \tanti-replay esn context:
+                \t seq-hi 0x0, seq 0x0, oseq-hi 0xffffffff, oseq 0xffffffff
+                \t replay_window 32, bitmap-length 1
+                \t 00000000\s
+                src 192.0.2.1 dst 192.0.2.2
+                \tproto esp spi 0x00000203 reqid 1 mode tunnel
+                \treplay-window 128\s
+                \taead rfc4106(gcm(aes)) 0x%1$s 128
+                \tanti-replay esn context:
+                \t seq-hi 0x0, seq 0x1d, oseq-hi 0x0, oseq 0x0
+                \t replay_window 128, bitmap-length 4
+                \t 00000000 00000000 00000000 1fffffff\s
+                """;
+        List<ExternalSa> sas = parse(esn.formatted(GCM_KEY, "87654321", "1d"));
+        assertEquals(OptionalLong.of(0x876543210000001dL), sas.get(0).esnReference());
+        assertEquals(OptionalLong.of(-1L), sas.get(1).esnReference(), "the last number sent, unsigned");
+        assertEquals(OptionalLong.empty(), sas.get(2).esnReference(), "a window over 32 without esn: no ESN");
+        assertEquals(OptionalLong.empty(), parse(DUMP).get(1).esnReference());
+        refused(esn.formatted(GCM_KEY, "123456789", "0"), "states.txt:6: malformed line: seq-hi needs a 32-bit hex "
+                + "number, found '0x123456789'");
+        refused(esn.formatted(GCM_KEY, "0", "zz"), "states.txt:6: malformed line: seq needs a 32-bit hex number");
     }
 
     /** Each refusal: one sentence naming the file and the line. */
