@@ -33,6 +33,8 @@ final class XfrmStateText {
     boolean esn;
     boolean afUnspec;
     Algo authTrunc;
+    /** A plain {@code auth} line, printed when there is no auth-trunc (as ip xfrm state add takes it, and older kernels dump). */
+    Algo auth;
     Algo aead;
     Algo enc;
     /** ESP in UDP: the ports; 0 for none. */
@@ -98,6 +100,10 @@ final class XfrmStateText {
         if (authTrunc != null) {
             algo(sb, "auth-trunc", authTrunc);
             sb.append(' ').append(authTrunc.bits()).append('\n');
+        }
+        if (authTrunc == null && auth != null) {
+            algo(sb, "auth", auth);
+            sb.append('\n');
         }
         if (aead != null) {
             algo(sb, "aead", aead);
