@@ -150,10 +150,18 @@ class LegacyEspTest {
         }
     }
 
-    /** tshark, given the same esp_sa record, checks the same ICVs and finds the inner UDP datagrams. */
+    /**
+     * tshark, given the esp_sa record {@code wireshark-keys} writes from the {@code ip xfrm} dump
+     * (Wireshark's name for each transform, the key as read), checks the same ICVs and finds the
+     * inner UDP datagrams.
+     */
     private static void tsharkAgrees(Case c, SaTexts sa, long spi, Path capture, Path dir) throws IOException {
         Path wireshark = Files.createDirectories(dir.resolve("wireshark-" + spi));
-        EspToolsFixture.write(wireshark.resolve("esp_sa"), sa.espSa("192.0.2.2", "192.0.2.1", String.format("0x%08x", spi)));
+        Path espSa = wireshark.resolve("esp_sa");
+        cli("pcap", "wireshark-keys", "--sa-file", keys(c, sa, Source.IP_XFRM, spi, dir), "--out", espSa).expect(0);
+        assertEquals(sa.espSa("192.0.2.2", "192.0.2.1", String.format("0x%08x", spi)).strip(),
+                Files.readString(espSa).lines().filter(l -> !l.startsWith("#")).findFirst().orElseThrow(),
+                "the record wireshark-keys writes");
         List<String[]> rows = EspToolsFixture.tshark(capture, wireshark,
                 List.of("esp.enable_encryption_decode:TRUE", "esp.enable_authentication_check:TRUE"),
                 "esp.icv_good", "esp.icv_bad", "udp.dstport");
