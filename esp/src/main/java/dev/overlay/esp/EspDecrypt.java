@@ -8,7 +8,8 @@ import io.netty.buffer.ByteBuf;
  *
  * <ol>
  *   <li>Refuse a closed or expired SA; check the length (3.4.1 wants whole blocks for CBC).</li>
- *   <li>Infer the sequence number's high half with ESN (Appendix A2.2); replay CHECK (3.4.3).</li>
+ *   <li>Infer the sequence number's high half with ESN (Appendix A2.2; until a packet verifies, an
+ *       SA read from a dump tries a few, {@link EsnResync}); replay CHECK (3.4.3).</li>
  *   <li>Verify the ICV, then decrypt (3.4.4); replay ADVANCE only now.</li>
  *   <li>Check pad length and padding (2.4); strip header, IV and trailer by moving indices.</li>
  *   <li>Next header 59 is a dummy packet (2.6): authenticated, counted, discarded.</li>
@@ -59,20 +60,30 @@ public final class EspDecrypt {
             return EspDrop.TRUNCATED;
         }
         int block = transform.algorithm().blockSize();
-        if (block == 16 && encrypted % block != 0) {
+        if (transform.algorithm().cbc() && encrypted % block != 0) {
             return EspDrop.BAD_LENGTH;
         }
         ReplayWindow replay = sa.replay;
         int low = buf.getInt(start + 4);
-        long sequence = sa.esn() ? Esn.infer(low, replay.top(), replay.size()) : low & 0xFFFF_FFFFL;
-        // CHECK before the ICV: a replayed packet costs no cryptography (RFC 4303 3.4.3 says
-        // the check SHOULD come first for this reason).
-        if (!replay.check(sequence)) {
-            return EspDrop.REPLAY;
-        }
         int end = buf.writerIndex() - icvLength;
-        if (!transform.open(buf, start, end, sequence, sa.esn())) {
-            return EspDrop.INTEGRITY;
+        long sequence;
+        if (sa.resync) {
+            // An ESN SA from a dump, before any packet verified: its high half is tried (EsnResync).
+            sequence = EsnResync.open(sa, buf, start, end, low);
+            if (sequence == 0) {
+                return EspDrop.INTEGRITY;
+            }
+            sa.resync = false;
+        } else {
+            sequence = sa.esn() ? Esn.infer(low, replay.top(), replay.size()) : low & 0xFFFF_FFFFL;
+            // CHECK before the ICV: a replayed packet costs no cryptography (RFC 4303 3.4.3 says
+            // the check SHOULD come first for this reason).
+            if (!replay.check(sequence)) {
+                return EspDrop.REPLAY;
+            }
+            if (!transform.open(buf, start, end, sequence, sa.esn())) {
+                return EspDrop.INTEGRITY;
+            }
         }
         // ADVANCE only after the ICV verified: an unauthenticated sequence number must never
         // move the window, or a forger could slide it past genuine packets and make them all

@@ -82,9 +82,6 @@ public record SecurityAssociation(
                 throw new IllegalArgumentException("integrity: " + integrity + " (expected: none with " + algorithm + ")");
             }
         } else {
-            if (integrity == null && algorithm.requiresIntegrity()) {
-                throw new IllegalArgumentException("integrity: none (expected: an HMAC with " + algorithm + ")");
-            }
             int expected = integrity == null ? 0 : integrity.icvLength();
             if (icvLength != expected) {
                 throw new IllegalArgumentException("icvLength: " + icvLength + " (expected: " + expected + ")");
@@ -97,11 +94,14 @@ public record SecurityAssociation(
             integrityKey = null;
         } else {
             integrityKey = Objects.requireNonNull(integrityKey, "integrityKey").clone();
-            // RFC 4868 2.1.1: the key is as long as the hash output.
-            if (integrityKey.length != integrity.keyLength()) {
-                throw new IllegalArgumentException("integrityKey: " + integrityKey.length + " bytes (expected: "
-                        + integrity.keyLength() + " for " + integrity + ")");
+            // HMAC takes any key (RFC 2104 3) and an opening SA takes what the sender chose; an
+            // empty one would authenticate nothing.
+            if (integrityKey.length == 0) {
+                throw new IllegalArgumentException("integrityKey: 0 bytes (expected: at least 1 for " + integrity + ")");
             }
+        }
+        if (direction == Direction.OUT) {
+            checkSendable(algorithm, integrity, integrityKey);
         }
         if (!esn && Long.compareUnsigned(initialSequence, 0xFFFF_FFFFL) > 0) {
             throw new IllegalArgumentException("initialSequence: " + Long.toUnsignedString(initialSequence)
@@ -183,6 +183,27 @@ public record SecurityAssociation(
                 + (integrity == null ? "" : ", integrity: " + integrity + ", integrityKey: <hidden>")
                 + ", " + mode + ", esn: " + esn + ", initialSequence: " + Long.toUnsignedString(initialSequence)
                 + ", replayWindow: " + replayWindow + ", " + lifetime + ", tenants: " + tenants + ", peer: " + peer + ')';
+    }
+
+    /**
+     * Strict in what we send: only the contract's transforms, with integrity where RFC 4303
+     * section 3.2 needs it and an RFC 4868 key (as long as the hash output, section 2.1.1). An
+     * inbound SA may be anything that opens (see {@link EspAlgorithm#sendable()}).
+     */
+    private static void checkSendable(EspAlgorithm algorithm, IntegrityAlgorithm integrity, byte[] integrityKey) {
+        if (!algorithm.sendable()) {
+            throw new IllegalArgumentException("algorithm: " + algorithm + " (expected: a sendable one for an out SA)");
+        }
+        if (integrity == null && algorithm.requiresIntegrity()) {
+            throw new IllegalArgumentException("integrity: none (expected: an HMAC with " + algorithm + ")");
+        }
+        if (integrity != null && !integrity.sendable()) {
+            throw new IllegalArgumentException("integrity: " + integrity + " (expected: a sendable one for an out SA)");
+        }
+        if (integrity != null && integrityKey.length != integrity.keyLength()) {
+            throw new IllegalArgumentException("integrityKey: " + integrityKey.length + " bytes (expected: "
+                    + integrity.keyLength() + " for " + integrity + " in an out SA)");
+        }
     }
 
     private static void checkNotNegative(long v, String name) {

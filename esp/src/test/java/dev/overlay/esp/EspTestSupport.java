@@ -50,7 +50,15 @@ public final class EspTestSupport {
     /** An SA pair's record with sensible defaults. */
     public static SecurityAssociation sa(int spi, SecurityAssociation.Direction direction, EspAlgorithm algorithm,
                                          int icvLength, IntegrityAlgorithm integrity, boolean esn, long initial, int window) {
-        byte[] integrityKey = integrity == null ? null : key(integrity.keyLength(), spi + 1);
+        return sa(spi, direction, algorithm, icvLength, integrity, integrity == null ? 0 : integrity.keyLength(), esn,
+                initial, window);
+    }
+
+    /** As above with an integrity key of {@code integrityKeyLength} bytes (any length opens; only RFC 4868's sends). */
+    public static SecurityAssociation sa(int spi, SecurityAssociation.Direction direction, EspAlgorithm algorithm,
+                                         int icvLength, IntegrityAlgorithm integrity, int integrityKeyLength,
+                                         boolean esn, long initial, int window) {
+        byte[] integrityKey = integrity == null ? null : key(integrityKeyLength, spi + 1);
         return new SecurityAssociation(spi, direction, algorithm, icvLength, key(algorithm.keyMaterialLength(), spi),
                 integrity, integrityKey, SecurityAssociation.Mode.TRANSPORT, esn, initial, window,
                 SecurityAssociation.Lifetime.UNLIMITED, List.of("blue"), "gw-b");
@@ -89,6 +97,33 @@ public final class EspTestSupport {
             if (drop != null) {
                 throw new AssertionError("seal dropped: " + drop);
             }
+            byte[] out = new byte[buf.readableBytes()];
+            buf.readBytes(out);
+            return out;
+        } finally {
+            buf.release();
+        }
+    }
+
+    /**
+     * Seals {@code payload} with a bare transform as {@link EspEncrypt#seal} lays the packet out
+     * (monotonic padding to {@code block}, pad length, next header), for transforms no outbound
+     * state may hold (those only opened). Closes the transform.
+     */
+    public static byte[] sealWith(dev.overlay.esp.transform.EspTransform transform, int spi, long sequence,
+                                  byte[] payload, int nextHeader, int block) {
+        int header = 8 + transform.ivLength();
+        int padLength = (block - (payload.length + 2) % block) % block;
+        ByteBuf buf = Unpooled.buffer(header + payload.length + padLength + 2 + transform.icvLength());
+        try (transform) {
+            buf.writeInt(spi).writeInt((int) sequence).writeZero(transform.ivLength()).writeBytes(payload);
+            for (int i = 1; i <= padLength; i++) {
+                buf.writeByte(i);
+            }
+            buf.writeByte(padLength).writeByte(nextHeader);
+            int end = buf.writerIndex();
+            transform.seal(buf, 0, end, sequence, false);
+            buf.writerIndex(end + transform.icvLength());
             byte[] out = new byte[buf.readableBytes()];
             buf.readBytes(out);
             return out;

@@ -18,6 +18,9 @@ public enum Purpose {
     /** The uses that send traffic: they need an out SA for every ESP tenant and peer. */
     public static final Set<Purpose> SENDING = Collections.unmodifiableSet(EnumSet.of(RUN, ENCODE));
 
+    /** The uses that only read captures: they need only SAs that open, and accept what only opens. */
+    public static final Set<Purpose> READING = Collections.unmodifiableSet(EnumSet.complementOf(EnumSet.of(RUN, ENCODE)));
+
     /** Every use, in the order {@code check} lists them. */
     public static final Set<Purpose> ALL = Collections.unmodifiableSet(EnumSet.allOf(Purpose.class));
 

@@ -16,7 +16,7 @@ import java.util.Objects;
  *
  * <p>Not {@link dev.overlay.esp.SecurityAssociation}, though the fields are the same: that record is
  * what ESP can run, and its checks are bugs' messages; this one is what a config may say (no SPI
- * 0, integrity exactly where RFC 4303 section 3.2 needs it, no replay window on an out SA), in the
+ * 0, integrity only for cipher transforms, no replay window on an out SA), in the
  * file's own words ({@code configName()}) for {@code check} and the error sentences. SaTable makes
  * the one from the other.
  *
@@ -118,13 +118,11 @@ public record SaConfig(
             if (algorithm.combined()) {
                 throw new IllegalArgumentException("integrity: " + integrity + " with combined-mode " + algorithm);
             }
-            if (integrityKey.length != integrity.keyLength()) {
-                throw new IllegalArgumentException("integrityKey: " + integrityKey.length
-                        + " bytes (expected: " + integrity.keyLength() + ")");
+            // Any length opens (HMAC takes any key, RFC 2104 section 3); sendable() says what may send.
+            if (integrityKey.length == 0) {
+                throw new IllegalArgumentException("integrityKey: 0 bytes (expected: at least 1)");
             }
             integrityKey = integrityKey.clone();
-        } else if (algorithm.requiresIntegrity()) {
-            throw new IllegalArgumentException("integrity: required with " + algorithm);
         }
         int expectedIcv = integrity != null ? integrity.icvLength() : 0;
         if (algorithm.combined() ? !algorithm.icvLengths().contains(icvLength) : icvLength != expectedIcv) {
@@ -167,6 +165,20 @@ public record SaConfig(
     @Override
     public byte[] integrityKey() {
         return integrityKey == null ? null : integrityKey.clone();
+    }
+
+    /**
+     * True when this SA may send (strict in what we send): a contract transform, integrity where
+     * RFC 4303 section 3.2 needs it, and an RFC 4868 key (as long as the hash output, section
+     * 2.1.1). Every SA record opens; one that is not sendable is valid only for the commands that
+     * read ({@link Purpose#READING}), as {@code ip xfrm} and Wireshark take such SAs.
+     */
+    public boolean sendable() {
+        if (!algorithm.sendable()) {
+            return false;
+        }
+        return integrity == null ? !algorithm.requiresIntegrity()
+                : integrity.sendable() && integrityKey.length == integrity.keyLength();
     }
 
     /** True for {@code null} without integrity: ESP with no protection at all. */

@@ -64,15 +64,25 @@ final class SaKeys {
         return key;
     }
 
+    /**
+     * The integrity key. Strict in what we send, liberal in what we read: integrity missing where
+     * RFC 4303 section 3.2 needs it, or a key of other than RFC 4868's length, is an error for
+     * {@code run} and {@code encode} and a warning for the readers, which open such SAs as Linux
+     * and Wireshark do (HMAC takes a key of any length, RFC 2104 section 3).
+     */
     byte[] integrityKey(YamlMap m, EspAlgorithm algorithm, IntegrityAlgorithm integrity) {
         if (algorithm != null && !m.has("integrity") && algorithm.requiresIntegrity()) {
-            problems.error(m.child("integrity"), algorithm + " needs an integrity algorithm (encryption "
+            problems.gap(m.child("integrity"), algorithm + " needs an integrity algorithm (encryption "
                     + "without integrity is open to active attacks, RFC 4303 section 3.2): one of "
-                    + "hmac-sha256-128, hmac-sha384-192, hmac-sha512-256");
+                    + "hmac-sha256-128, hmac-sha384-192, hmac-sha512-256", Purpose.SENDING,
+                    "an integrity algorithm for " + m.path() + " (" + algorithm + ")");
+            problems.warning(m.child("integrity"), algorithm + " without integrity: anyone could have altered "
+                    + "these packets undetected (RFC 4303 section 3.2); opened for reading, refused by run and encode",
+                    Purpose.READING);
         }
         if (algorithm != null && algorithm.combined() && m.has("integrity")) {
             problems.error(m.child("integrity"), algorithm + " carries its own ICV; integrity applies only "
-                    + "to aes-cbc-* and null");
+                    + "to aes-cbc-*, aes-ctr-*, 3des-cbc, des-cbc and null");
             return null;
         }
         if (integrity == null) {
@@ -84,10 +94,19 @@ final class SaKeys {
             return null;
         }
         byte[] key = material(m, "integrity-key", "integrity-key-file", true);
-        if (key != null && key.length != integrity.keyLength()) {
-            problems.error(m.child(m.has("integrity-key") ? "integrity-key" : "integrity-key-file"), integrity
-                    + " key is " + key.length + " bytes (expected " + integrity.keyLength() + " bytes, RFC 4868 section 2.1.1)");
+        String path = m.child(m.has("integrity-key") ? "integrity-key" : "integrity-key-file");
+        if (key != null && key.length == 0) {
+            problems.error(path, integrity + " key is empty (an HMAC under an empty key authenticates nothing)");
             return null;
+        }
+        if (key != null && key.length != integrity.keyLength()) {
+            String rfc = integrity.sendable() ? "RFC 4868 section 2.1.1" : "as long as the hash output";
+            problems.gap(path, integrity + " key is " + key.length + " bytes (expected " + integrity.keyLength()
+                    + " bytes, " + rfc + ")", Purpose.SENDING, "a " + integrity.keyLength() + "-byte " + integrity
+                    + " key for " + m.path());
+            problems.warning(path, integrity + " key is " + key.length + " bytes where " + rfc + " gives "
+                    + integrity.keyLength() + ": opened for reading (HMAC takes a key of any length, as Linux and "
+                    + "Wireshark do), refused by run and encode", Purpose.READING);
         }
         return key;
     }

@@ -81,6 +81,7 @@ final class SaParser {
         }
         EspAlgorithm algorithm = m.choice("algorithm", EspAlgorithm.values(), null, true);
         IntegrityAlgorithm integrity = m.choice("integrity", IntegrityAlgorithm.values(), null, false);
+        readOnly(m, algorithm, integrity);
         Integer icv = keys.icvLength(m, algorithm, integrity);
         byte[] key = keys.key(m, algorithm);
         byte[] integrityKey = keys.integrityKey(m, algorithm, integrity);
@@ -139,6 +140,35 @@ final class SaParser {
             problems.warning(m.child("spi"), SaConfig.reservedSpiWarning(spi.longValue()));
         }
         return spi.longValue();
+    }
+
+    /**
+     * An algorithm the tools open but the gateway never sends (AES-192, AES-CTR, 3DES, DES, the
+     * 96-bit HMACs): an error for run and encode, nothing for the readers. Strict in what we
+     * send: the contract's transforms only.
+     */
+    private void readOnly(YamlMap m, EspAlgorithm algorithm, IntegrityAlgorithm integrity) {
+        if (algorithm != null && !algorithm.sendable()) {
+            problems.gap(m.child("algorithm"), algorithm + " is opened by decode, decrypt, inspect and wireshark-keys "
+                    + "but never sent: run and encode send " + names(EspAlgorithm.values()), Purpose.SENDING,
+                    "a sendable algorithm for " + m.path() + " (not " + algorithm + ")");
+        }
+        if (integrity != null && !integrity.sendable()) {
+            problems.gap(m.child("integrity"), integrity + " is opened by decode, decrypt, inspect and wireshark-keys "
+                    + "but never sent: run and encode send " + names(IntegrityAlgorithm.values()), Purpose.SENDING,
+                    "a sendable integrity algorithm for " + m.path() + " (not " + integrity + ")");
+        }
+    }
+
+    private static String names(Enum<?>[] values) {
+        List<String> names = new ArrayList<>();
+        for (Enum<?> e : values) {
+            boolean sendable = e instanceof EspAlgorithm a ? a.sendable() : ((IntegrityAlgorithm) e).sendable();
+            if (sendable) {
+                names.add(e.toString());
+            }
+        }
+        return String.join(", ", names);
     }
 
     private List<String> tenants(YamlMap m, String peer) {

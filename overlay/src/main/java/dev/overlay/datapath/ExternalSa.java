@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * An SA from outside the config: keys an operator already has (an {@code ip xfrm state} dump, a
@@ -23,9 +24,13 @@ import java.util.Optional;
  * @param espInUdpPort the UDP destination port of its ESP in UDP (RFC 3948) when the file gives
  *     one, else 0
  * @param origin where it was read, {@code file:line}, for errors and reports
+ * @param esnReference with ESN, the 64-bit sequence number the SA had reached when the file was
+ *     written (an {@code ip xfrm state} dump's replay state: the larger of {@code seq-hi:seq} and
+ *     {@code oseq-hi:oseq}), unsigned; the first packets' high halves are tried near it
+ *     ({@link dev.overlay.esp.InboundSaState#resynchronizing}); empty when the file gives none
  */
 public record ExternalSa(SaConfig sa, Optional<InetAddress> source, Optional<InetAddress> destination,
-                         Optional<SaConfig.Mode> mode, int espInUdpPort, String origin) {
+                         Optional<SaConfig.Mode> mode, int espInUdpPort, String origin, OptionalLong esnReference) {
 
     public ExternalSa {
         Objects.requireNonNull(sa, "sa");
@@ -33,12 +38,22 @@ public record ExternalSa(SaConfig sa, Optional<InetAddress> source, Optional<Ine
         Objects.requireNonNull(destination, "destination");
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(origin, "origin");
+        Objects.requireNonNull(esnReference, "esnReference");
+        if (esnReference.isPresent() && !sa.esn()) {
+            throw new IllegalArgumentException("esnReference: " + esnReference + " (expected: none without esn)");
+        }
         if (sa.direction() != SaConfig.Direction.IN || !sa.tenants().isEmpty()) {
             throw new IllegalArgumentException("sa: " + sa + " (expected: an in SA with no tenants)");
         }
         if (espInUdpPort < 0 || espInUdpPort > 65535) {
             throw new IllegalArgumentException("espInUdpPort: " + espInUdpPort + " (expected: 0..65535)");
         }
+    }
+
+    /** An SA from a file that gives no ESN replay state. */
+    public ExternalSa(SaConfig sa, Optional<InetAddress> source, Optional<InetAddress> destination,
+                      Optional<SaConfig.Mode> mode, int espInUdpPort, String origin) {
+        this(sa, source, destination, mode, espInUdpPort, origin, OptionalLong.empty());
     }
 
     /**

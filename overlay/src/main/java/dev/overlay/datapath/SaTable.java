@@ -83,7 +83,9 @@ public final class SaTable implements AutoCloseable {
             // of an SA whose config, keys included, did not change.
             Kept kept = previous == null ? null : previous.kept.get(sa);
             OutboundSaState state = null;
-            if (sa.direction() == SaConfig.Direction.OUT) {
+            // An out SA that may not send (a read-only transform, a non-RFC 4868 key) is in a
+            // config loaded for reading only (Purpose.READING): it opens, and nothing seals with it.
+            if (sa.direction() == SaConfig.Direction.OUT && sa.sendable()) {
                 state = kept != null ? kept.out
                         : new OutboundSaState(association(sa, SecurityAssociation.Direction.OUT, true), nanoClock);
                 outboundStates.add(state);
@@ -104,8 +106,12 @@ public final class SaTable implements AutoCloseable {
         }
         java.util.TreeSet<Integer> ports = new java.util.TreeSet<>();
         for (ExternalSa e : externals) {
-            InboundSaState state = new InboundSaState(
-                    association(e.sa(), SecurityAssociation.Direction.IN, replayCheck), nanoClock);
+            SecurityAssociation association = association(e.sa(), SecurityAssociation.Direction.IN, replayCheck);
+            // With ESN and the dump's replay state, the capture's numbers may be past 2^32: the
+            // first packets try high halves near the dump's (EsnResync) instead of starting at 0.
+            InboundSaState state = e.esnReference().isPresent()
+                    ? InboundSaState.resynchronizing(association, nanoClock, e.esnReference().getAsLong())
+                    : new InboundSaState(association, nanoClock);
             Inbound inbound = new Inbound(state, Set.of(), e.sa(), e);
             inbounds.add(inbound);
             Destined d = new Destined(e.destination().map(java.net.InetAddress::getAddress).orElse(null), inbound);

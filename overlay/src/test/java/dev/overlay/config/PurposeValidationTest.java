@@ -108,6 +108,64 @@ class PurposeValidationTest {
     }
 
     @Test
+    void whatOnlyOpensIsValidForTheReadersWithAWarningAndAnErrorForRunAndEncode() {
+        String hmac32 = "0x" + "5a".repeat(32);
+        record Case(String sa, String path, int line, String error, String warning, String need) {}
+        List<Case> cases = List.of(
+                // An HMAC key of other than RFC 4868's length: Linux and Wireshark take any (line 23).
+                new Case("algorithm: aes-cbc-128\n    key: \"0x" + "01".repeat(16) + "\"\n    integrity: hmac-sha256-128\n"
+                        + "    integrity-key: \"0x" + "5a".repeat(20) + "\"",
+                        "security-associations[1].integrity-key", 25,
+                        "hmac-sha256-128 key is 20 bytes (expected 32 bytes, RFC 4868 section 2.1.1)",
+                        "hmac-sha256-128 key is 20 bytes where RFC 4868 section 2.1.1 gives 32: opened for reading",
+                        "a 32-byte hmac-sha256-128 key for security-associations[1]"),
+                // A transform we only open.
+                new Case("algorithm: aes-ctr-128\n    key: \"0x" + "01".repeat(20) + "\"\n    integrity: hmac-sha256-128\n"
+                        + "    integrity-key: \"" + hmac32 + "\"",
+                        "security-associations[1].algorithm", 22,
+                        "aes-ctr-128 is opened by decode, decrypt, inspect and wireshark-keys but never sent: run and "
+                                + "encode send aes-gcm-128, aes-gcm-256, aes-ccm-128",
+                        null, "a sendable algorithm for security-associations[1] (not aes-ctr-128)"),
+                new Case("algorithm: null\n    integrity: hmac-sha256-96\n    integrity-key: \"" + hmac32 + "\"",
+                        "security-associations[1].integrity", 23,
+                        "hmac-sha256-96 is opened by decode, decrypt, inspect and wireshark-keys but never sent: run and "
+                                + "encode send hmac-sha256-128, hmac-sha384-192, hmac-sha512-256",
+                        null, "a sendable integrity algorithm for security-associations[1] (not hmac-sha256-96)"),
+                // Encryption without integrity (RFC 3602 test vectors and DPDK's have it).
+                new Case("algorithm: aes-cbc-256\n    key: \"0x" + "01".repeat(32) + "\"",
+                        "security-associations[1].integrity", 18,
+                        "aes-cbc-256 needs an integrity algorithm (encryption without integrity is open to active "
+                                + "attacks, RFC 4303 section 3.2)",
+                        "aes-cbc-256 without integrity: anyone could have altered these packets undetected",
+                        "an integrity algorithm for security-associations[1] (aes-cbc-256)"));
+        for (Case c : cases) {
+            String yaml = Fixtures.BASE.replace("algorithm: aes-gcm-256\n    key: \"" + Fixtures.KEY_B + "\"", c.sa());
+            assertTrue(!yaml.equals(Fixtures.BASE));
+            for (Purpose p : Purpose.values()) {
+                ConfigResult r = ConfigLoader.parse(FILE, yaml, p);
+                if (READERS.contains(p)) {
+                    assertValid(r);
+                    if (c.warning() != null) {
+                        assertWarning(r, c.path(), c.warning());
+                    }
+                } else {
+                    assertError(r, c.path(), c.line(), c.error());
+                    assertEquals(1, r.errors().size(), () -> ConfigErrors.format(r.errors()));
+                }
+                assertEquals("complete for: decode, decrypt, inspect, wireshark-keys (run and encode need " + c.need()
+                        + ")", CheckReport.completeFor(r));
+            }
+        }
+        // An empty HMAC key authenticates nothing: refused for every command.
+        String empty = Fixtures.BASE.replace("algorithm: aes-gcm-256\n    key: \"" + Fixtures.KEY_B + "\"",
+                "algorithm: null\n    integrity: hmac-sha256-128\n    integrity-key: \"0x\"");
+        for (Purpose p : Purpose.values()) {
+            assertError(ConfigLoader.parse(FILE, empty, p), "security-associations[1].integrity-key", 24,
+                    "hmac-sha256-128 key is empty");
+        }
+    }
+
+    @Test
     void warningsConcernTheirOwnCommands() {
         // No state-dir: a restart reuses nonces. That concerns run, not a tool reading a capture.
         String nonce = "restarting with the same key reuses nonces";

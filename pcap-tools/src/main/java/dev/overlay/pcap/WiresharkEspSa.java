@@ -15,8 +15,9 @@ import java.util.HexFormat;
  * are the exact strings of Wireshark 4.0's ESP dissector; a name it does not know makes it refuse
  * the whole record.
  *
- * <p>Wireshark 4.0 decrypts AES-GCM (RFC 4106, key then salt as here), AES-CBC (RFC 3602) and NULL,
- * and checks HMAC-SHA-256/384/512 (RFC 4868). It has no AES-CCM, ChaCha20-Poly1305 or AES-GMAC
+ * <p>Wireshark 4.0 decrypts AES-GCM (RFC 4106, key then salt as here), AES-CBC (RFC 3602), AES-CTR
+ * (RFC 3686, key then nonce as here), 3DES and DES and NULL, and checks HMAC-SHA-256/384/512
+ * (RFC 4868), HMAC-SHA-256-96, HMAC-SHA-1-96 and HMAC-MD5-96. It has no AES-CCM, ChaCha20-Poly1305 or AES-GMAC
  * for ESP: those SAs become a comment line naming the SA, so the file still lists every SA and
  * loads. (GMAC cannot be approximated as NULL encryption: its 8-byte IV sits before the clear
  * payload and Wireshark would read it as the payload's first bytes.) An SA with ESN gets a
@@ -92,11 +93,14 @@ final class WiresharkEspSa {
     private static String encryption(SaConfig sa) {
         EspAlgorithm a = sa.algorithm();
         return switch (a) {
-            case AES_GCM_128, AES_GCM_256 -> "AES-GCM with " + sa.icvLength() + " octet ICV [RFC4106]";
             // One entry for every AES key length: Wireshark picks AES-128/192/256 by the key's length.
-            case AES_CBC_128, AES_CBC_256 -> "AES-CBC [RFC3602]";
+            case AES_GCM_128, AES_GCM_192, AES_GCM_256 -> "AES-GCM with " + sa.icvLength() + " octet ICV [RFC4106]";
+            case AES_CBC_128, AES_CBC_192, AES_CBC_256 -> "AES-CBC [RFC3602]";
+            case AES_CTR_128, AES_CTR_192, AES_CTR_256 -> "AES-CTR [RFC3686]";
+            case TRIPLE_DES_CBC -> "TripleDES-CBC [RFC2451]";
+            case DES_CBC -> "DES-CBC [RFC2405]";
             case NULL -> "NULL";
-            case AES_CCM_128, AES_CCM_256, CHACHA20_POLY1305, AES_GMAC_128, AES_GMAC_256 -> null;
+            case AES_CCM_128, AES_CCM_192, AES_CCM_256, CHACHA20_POLY1305, AES_GMAC_128, AES_GMAC_192, AES_GMAC_256 -> null;
         };
     }
 
@@ -108,6 +112,9 @@ final class WiresharkEspSa {
             case HMAC_SHA256_128 -> "HMAC-SHA-256-128 [RFC4868]";
             case HMAC_SHA384_192 -> "HMAC-SHA-384-192 [RFC4868]";
             case HMAC_SHA512_256 -> "HMAC-SHA-512-256 [RFC4868]";
+            case HMAC_SHA256_96 -> "HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]";
+            case HMAC_SHA1_96 -> "HMAC-SHA-1-96 [RFC2404]";
+            case HMAC_MD5_96 -> "HMAC-MD5-96 [RFC2403]";
         };
     }
 

@@ -355,7 +355,7 @@ class DecryptVectorsTest {
     }
 
     /** tshark's "Decrypted Data" of the capture's one packet (payload, padding, pad length, next header). */
-    private static byte[] tsharkDecrypted(Path capture, Path wireshark, List<String> options) {
+    static byte[] tsharkDecrypted(Path capture, Path wireshark, List<String> options) {
         List<String> command = new ArrayList<>(List.of("tshark", "-n", "-r", capture.toString(), "-x"));
         for (String o : options) {
             command.addAll(List.of("-o", o));

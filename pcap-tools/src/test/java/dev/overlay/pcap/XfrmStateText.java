@@ -33,6 +33,8 @@ final class XfrmStateText {
     boolean esn;
     boolean afUnspec;
     Algo authTrunc;
+    /** A plain {@code auth} line, printed when there is no auth-trunc (as ip xfrm state add takes it, and older kernels dump). */
+    Algo auth;
     Algo aead;
     Algo enc;
     /** ESP in UDP: the ports; 0 for none. */
@@ -41,6 +43,9 @@ final class XfrmStateText {
     boolean selector = true;
     String dir;
     boolean stats;
+    /** The ESN replay state's numbers: the highest received ({@code seq-hi}, {@code seq}) and the last sent ({@code oseq-hi}, {@code oseq}). */
+    long seqIn;
+    long seqOut;
 
     XfrmStateText(String src, String dst, long spi) {
         this.src = src;
@@ -96,6 +101,10 @@ final class XfrmStateText {
             algo(sb, "auth-trunc", authTrunc);
             sb.append(' ').append(authTrunc.bits()).append('\n');
         }
+        if (authTrunc == null && auth != null) {
+            algo(sb, "auth", auth);
+            sb.append('\n');
+        }
         if (aead != null) {
             algo(sb, "aead", aead);
             sb.append(' ').append(aead.bits()).append('\n');
@@ -112,7 +121,8 @@ final class XfrmStateText {
         if (esnReplay()) {
             int words = (window + 31) / 32;
             sb.append('\t').append("anti-replay esn context:").append('\n');
-            sb.append('\t').append(" seq-hi 0x0, seq 0x0, oseq-hi 0x0, oseq 0x0").append('\n');
+            sb.append('\t').append(String.format(" seq-hi 0x%x, seq 0x%x, oseq-hi 0x%x, oseq 0x%x", seqIn >>> 32,
+                    seqIn & 0xFFFF_FFFFL, seqOut >>> 32, seqOut & 0xFFFF_FFFFL)).append('\n');
             sb.append('\t').append(" replay_window ").append(window).append(", bitmap-length ").append(words);
             for (int i = words, j = 0; i > 0; i--) {
                 if (j++ % 8 == 0) {

@@ -6,72 +6,52 @@ import io.netty.buffer.ByteBuf;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Arrays;
-import javax.crypto.Cipher;
 import javax.crypto.Mac;
-import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * AES-CBC (RFC 3602) or NULL (RFC 2410) with an optional HMAC-SHA-2 ICV (RFC 4868),
- * encrypt-then-MAC as RFC 4303 3.3.2 orders it: the ICV covers SPI .. next header, then the
- * ESN high bits when ESN is on (RFC 4303 2.2.1, appended for the computation only).
- *
- * <p>CBC runs on two ciphers keyed once with a zero IV; the packet's IV is XORed into the
- * first plaintext block before encryption (and out of the first block after decryption),
- * which is CBC with that IV, without a per-packet {@code init}. The data passes through
- * scratch arrays: the JDK copies (allocates) when input and output arrays overlap.
+ * A cipher ({@link PayloadCipher}: AES-CBC, RFC 3602; and, for reading only, AES-CTR, RFC 3686,
+ * 3DES-CBC, RFC 2451, DES-CBC, RFC 2405) or NULL (RFC 2410) with an optional HMAC ICV (RFC 4868;
+ * for reading also the 96-bit truncations of RFC 2403, RFC 2404 and
+ * draft-ietf-ipsec-ciph-sha-256-00), encrypt-then-MAC as RFC 4303 3.3.2 orders it: the ICV covers
+ * SPI .. next header, then the ESN high bits when ESN is on (RFC 4303 2.2.1, appended for the
+ * computation only). The ICV is checked before anything is decrypted, so a packet that fails it
+ * is left as it came.
  */
 final class CipherHmacTransform extends EspTransform {
-    private static final int CHUNK = 2048;
-
-    private final Cipher encrypt;
-    private final Cipher decrypt;
+    private final PayloadCipher cipher;
     private final Mac mac;
-    private final byte[] in;
-    private final byte[] out;
     private final byte[] full;
     private final byte[] expected;
     private final byte[] received;
     private final byte[] high = new byte[4];
 
-    CipherHmacTransform(EspAlgorithm algorithm, byte[] key, IntegrityAlgorithm integrity, byte[] integrityKey,
-                        IvSource ivSource) {
+    CipherHmacTransform(EspAlgorithm algorithm, byte[] key, byte[] salt, IntegrityAlgorithm integrity,
+                        byte[] integrityKey, IvSource ivSource) {
         super(algorithm, integrity == null ? 0 : integrity.icvLength(), ivSource);
-        try {
-            if (algorithm == EspAlgorithm.NULL) {
-                encrypt = null;
-                decrypt = null;
-                in = out = null;
-            } else {
-                SecretKeySpec k = new SecretKeySpec(key, "AES");
-                IvParameterSpec zero = new IvParameterSpec(new byte[16]);
-                encrypt = Cipher.getInstance("AES/CBC/NoPadding");
-                encrypt.init(Cipher.ENCRYPT_MODE, k, zero);
-                decrypt = Cipher.getInstance("AES/CBC/NoPadding");
-                decrypt.init(Cipher.DECRYPT_MODE, k, zero);
-                in = new byte[CHUNK];
-                out = new byte[CHUNK];
-            }
-            if (integrity == null) {
-                mac = null;
-                full = expected = received = null;
-            } else {
+        cipher = PayloadCipher.of(algorithm, key, salt);
+        if (integrity == null) {
+            mac = null;
+            full = expected = received = null;
+        } else {
+            try {
                 mac = Mac.getInstance(integrity.jcaName());
                 mac.init(new SecretKeySpec(integrityKey, integrity.jcaName()));
-                full = new byte[mac.getMacLength()];
-                expected = new byte[integrity.icvLength()];
-                received = new byte[integrity.icvLength()];
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException(integrity + " is missing from the JDK", e);
             }
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(algorithm + "/" + integrity + " is missing from the JDK", e);
+            full = new byte[mac.getMacLength()];
+            expected = new byte[integrity.icvLength()];
+            received = new byte[integrity.icvLength()];
         }
     }
 
     @Override
     public void seal(ByteBuf buf, int start, int end, long sequence, boolean esn) {
-        if (encrypt != null) {
+        if (cipher != null) {
             writeIv(buf, start, sequence);
-            cbc(encrypt, buf, start + 24, end - start - 24);
+            int payload = start + 8 + ivLength();
+            cipher.encrypt(buf, payload, end - payload, iv);
         }
         if (mac != null) {
             icv(buf, start, end, sequence, esn);
@@ -88,14 +68,15 @@ final class CipherHmacTransform extends EspTransform {
                 return false;
             }
         }
-        if (decrypt != null) {
+        if (cipher != null) {
             buf.getBytes(start + 8, iv);
-            cbc(decrypt, buf, start + 24, end - start - 24);
+            int payload = start + 8 + ivLength();
+            cipher.decrypt(buf, payload, end - payload, iv);
         }
         return true;
     }
 
-    /** The truncated HMAC (RFC 4868 2.3: the leftmost half) into {@link #expected}. */
+    /** The truncated HMAC (RFC 4868 2.3, RFC 2404 2: the leftmost bytes) into {@link #expected}. */
     private void icv(ByteBuf buf, int start, int end, long sequence, boolean esn) {
         try {
             mac.update(buf.internalNioBuffer(start, end - start));
@@ -110,38 +91,12 @@ final class CipherHmacTransform extends EspTransform {
         }
     }
 
-    /** CBC over whole blocks in place, the IV applied to the first block by XOR (see class comment). */
-    private void cbc(Cipher cipher, ByteBuf buf, int offset, int length) {
-        boolean encrypting = cipher == encrypt;
-        try {
-            for (int done = 0; done < length; ) {
-                int n = Math.min(CHUNK, length - done);
-                buf.getBytes(offset + done, in, 0, n);
-                if (done == 0 && encrypting) {
-                    xorIv(in);
-                }
-                cipher.update(in, 0, n, out, 0);
-                if (done == 0 && !encrypting) {
-                    xorIv(out);
-                }
-                buf.setBytes(offset + done, out, 0, n);
-                done += n;
-            }
-            cipher.doFinal(out, 0);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("AES-CBC refused a whole number of blocks", e);
-        }
-    }
-
-    private void xorIv(byte[] block) {
-        for (int i = 0; i < 16; i++) {
-            block[i] ^= iv[i];
-        }
-    }
-
     @Override
     public void close() {
-        for (byte[] b : new byte[][] {in, out, full, expected, received, high}) {
+        if (cipher != null) {
+            cipher.close();
+        }
+        for (byte[] b : new byte[][] {full, expected, received, high}) {
             if (b != null) {
                 Arrays.fill(b, (byte) 0);
             }

@@ -38,8 +38,9 @@ public abstract class EspTransform implements AutoCloseable {
 
     /**
      * The transform of an SA. {@code keyMaterial} is key then salt; {@code integrity} is for
-     * CBC and NULL only, else {@code null}. IVs come from {@code ivSource}, or by default the
-     * sequence number for the counter-mode AEADs and {@link IvSource#unpredictable()} for CBC.
+     * the CIPHER algorithms only (CBC, CTR, NULL), else {@code null}. IVs come from
+     * {@code ivSource}, or by default the sequence number for the counter modes (the AEADs, CTR)
+     * and {@link IvSource#unpredictable()} for CBC.
      */
     public static EspTransform create(EspAlgorithm algorithm, byte[] keyMaterial, int icvLength,
                                       IntegrityAlgorithm integrity, byte[] integrityKey, IvSource ivSource) {
@@ -49,11 +50,14 @@ public abstract class EspTransform implements AutoCloseable {
                 : algorithm.sequenceIsNonce() ? IvSource.SEQUENCE : IvSource.unpredictable();
         try {
             return switch (algorithm) {
-                case AES_GCM_128, AES_GCM_256 -> new AeadTransform(algorithm, Aeads.gcm(key, salt, icvLength), ivs);
-                case AES_CCM_128, AES_CCM_256 -> new AeadTransform(algorithm, Aeads.ccm(key, salt, icvLength), ivs);
+                case AES_GCM_128, AES_GCM_192, AES_GCM_256 ->
+                        new AeadTransform(algorithm, Aeads.gcm(key, salt, icvLength), ivs);
+                case AES_CCM_128, AES_CCM_192, AES_CCM_256 ->
+                        new AeadTransform(algorithm, Aeads.ccm(key, salt, icvLength), ivs);
                 case CHACHA20_POLY1305 -> new AeadTransform(algorithm, Aeads.chaCha20Poly1305(key, salt), ivs);
-                case AES_GMAC_128, AES_GMAC_256 -> new GmacTransform(algorithm, Aeads.gmac(key, salt), ivs);
-                case AES_CBC_128, AES_CBC_256, NULL -> new CipherHmacTransform(algorithm, key, integrity, integrityKey, ivs);
+                case AES_GMAC_128, AES_GMAC_192, AES_GMAC_256 -> new GmacTransform(algorithm, Aeads.gmac(key, salt), ivs);
+                case AES_CBC_128, AES_CBC_192, AES_CBC_256, AES_CTR_128, AES_CTR_192, AES_CTR_256, TRIPLE_DES_CBC,
+                     DES_CBC, NULL -> new CipherHmacTransform(algorithm, key, salt, integrity, integrityKey, ivs);
             };
         } finally {
             Arrays.fill(key, (byte) 0);

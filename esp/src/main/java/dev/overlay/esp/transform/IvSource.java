@@ -8,7 +8,7 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * Where a sealed packet's explicit IV comes from. Counter-mode AEADs take the 64-bit sequence
  * number (RFC 4106 3.1 and RFC 7634 2 ask only for uniqueness under a key, and an outbound SA
- * never wraps); CBC needs unpredictable IVs (RFC 3602 3). Tests substitute fixed IVs to
+ * never wraps); CBC needs unpredictable IVs (RFC 3602 3, RFC 2451 2.4). Tests substitute fixed IVs to
  * reproduce published packets.
  */
 @FunctionalInterface
@@ -35,6 +35,7 @@ public interface IvSource {
         SecureRandom random = new SecureRandom();
         byte[] key = new byte[16];
         byte[] block = new byte[16];
+        byte[] out = new byte[16];
         random.nextBytes(key);
         random.nextBytes(block);
         try {
@@ -46,7 +47,9 @@ public interface IvSource {
                     block[i] = (byte) (sequence >>> (56 - 8 * i));
                 }
                 try {
-                    ecb.update(block, 0, 16, iv, 0);
+                    // An 8-byte IV (3DES, DES) takes the first half of the block.
+                    ecb.update(block, 0, 16, out, 0);
+                    System.arraycopy(out, 0, iv, 0, iv.length);
                 } catch (GeneralSecurityException e) {
                     throw new IllegalStateException("AES-ECB refused a full block", e);
                 }

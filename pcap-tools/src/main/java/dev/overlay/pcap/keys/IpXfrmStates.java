@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The SAs of an {@code ip xfrm state} (or {@code ip -s xfrm state}, or {@code ip -o ...}) dump,
@@ -30,7 +31,8 @@ import java.util.Optional;
  *
  * A state starts at its {@code src ... dst ...} line; indentation is not relied on (pasted dumps
  * lose it). States of other protocols (AH, IPComp) are skipped; for ESP, the lines opening needs
- * (proto, replay-window and flags, the algorithms, encap, the ESN window) are read and checked,
+ * (proto, replay-window and flags, the algorithms, encap, the ESN window and how far its
+ * numbers had got) are read and checked,
  * and every other line (selectors, lifetimes, statistics, replay state, marks, offload, if_id,
  * dir, lastused) is skipped. The algorithm lines are resolved by {@link XfrmAlgorithms}.
  */
@@ -51,6 +53,8 @@ public final class IpXfrmStates {
         XfrmAlgorithms.Line enc;
         XfrmAlgorithms.Line auth;
         int espInUdpPort;
+        /** The ESN replay state's larger number (in: seq-hi:seq, out: oseq-hi:oseq); empty when not printed. */
+        OptionalLong esnReference = OptionalLong.empty();
     }
 
     private final Path file;
@@ -107,7 +111,8 @@ public final class IpXfrmStates {
             case "proto" -> proto(number, t);
             case "replay-window" -> replayWindow(number, t);
             case "flag" -> flags(t, 0);
-            case "replay_window" -> state.esnWindow = unsigned(number, t, 1, "replay_window");
+            case "replay_window" -> state.esnWindow = XfrmFields.unsigned(file, number, t, 1, "replay_window");
+            case "seq-hi" -> esnContext(number, t);
             case "aead", "enc", "auth", "auth-trunc" -> algorithm(number, t);
             case "comp" -> throw new SaFileException(file, number, "comp (IPComp) in an ESP state is not supported");
             case "encap" -> encap(number, t);
@@ -139,11 +144,11 @@ public final class IpXfrmStates {
     }
 
     private void proto(int number, List<String> t) {
-        state.proto = value(number, t, "proto");
+        state.proto = XfrmFields.value(file, number, t, "proto");
         if (!state.proto.equals("esp")) {
             return;
         }
-        String spi = value(number, t, "spi");
+        String spi = XfrmFields.value(file, number, t, "spi");
         int paren = spi.indexOf('(');
         String hex = paren < 0 ? spi : spi.substring(0, paren); // -s adds "(decimal)"
         byte[] bytes = KeyText.hexKey(hex);
@@ -154,7 +159,7 @@ public final class IpXfrmStates {
         if (state.spi == 0) {
             throw new SaFileException(file, number, "spi 0x00000000 is reserved: " + SaConfig.SPI_ZERO_REASON);
         }
-        String mode = value(number, t, "mode");
+        String mode = XfrmFields.value(file, number, t, "mode");
         state.mode = switch (mode) {
             case "transport" -> SaConfig.Mode.TRANSPORT;
             case "tunnel" -> SaConfig.Mode.TUNNEL;
@@ -167,7 +172,7 @@ public final class IpXfrmStates {
         if (t.contains("failed")) {
             return; // -s statistics: "replay-window N replay N failed N"
         }
-        state.window = unsigned(number, t, 1, "replay-window");
+        state.window = XfrmFields.unsigned(file, number, t, 1, "replay-window");
         flags(t, 2);
     }
 
@@ -181,6 +186,19 @@ public final class IpXfrmStates {
                 }
             }
         }
+    }
+
+    /**
+     * {@code seq-hi 0x%x, seq 0x%x, oseq-hi 0x%x, oseq 0x%x} of the ESN replay state: how far the
+     * SA had got when the dump was taken (inbound, the highest number received; outbound, the last
+     * sent). The larger is where the first packets' high halves are tried (EsnResync).
+     */
+    private void esnContext(int number, List<String> t) {
+        long in = (XfrmFields.hex32(file, number, t, "seq-hi") << 32) | XfrmFields.hex32(file, number, t, "seq");
+        // Pasted dumps are seen cut after the inbound pair; what is missing is no number.
+        long out = !t.contains("oseq-hi") ? 0
+                : (XfrmFields.hex32(file, number, t, "oseq-hi") << 32) | XfrmFields.hex32(file, number, t, "oseq");
+        state.esnReference = OptionalLong.of(Long.compareUnsigned(in, out) >= 0 ? in : out);
     }
 
     private void algorithm(int number, List<String> t) {
@@ -209,7 +227,7 @@ public final class IpXfrmStates {
         }
         int bits = -1;
         if (kind.equals("aead") || kind.equals("auth-trunc")) {
-            bits = (int) unsigned(number, t, i, kind + " " + t.get(1) + " (its ICV length in bits, last)");
+            bits = (int) XfrmFields.unsigned(file, number, t, i, kind + " " + t.get(1) + " (its ICV length in bits, last)");
             i++;
         }
         if (i != t.size()) {
@@ -229,9 +247,9 @@ public final class IpXfrmStates {
     }
 
     private void encap(int number, List<String> t) {
-        String type = value(number, t, "type");
+        String type = XfrmFields.value(file, number, t, "type");
         switch (type) {
-            case "espinudp" -> state.espInUdpPort = (int) Math.min(unsigned(number, t, t.indexOf("dport") + 1, "dport"), 65535);
+            case "espinudp" -> state.espInUdpPort = (int) Math.min(XfrmFields.unsigned(file, number, t, t.indexOf("dport") + 1, "dport"), 65535);
             case "espinudp-nonike" -> throw new SaFileException(file, number, "encap espinudp-nonike (the 8-byte "
                     + "non-IKE marker of draft-ietf-ipsec-udp-encaps-00) is not supported; espinudp (RFC 3948) is");
             case "espintcp" -> throw new SaFileException(file, number, "encap espintcp (ESP in TCP, RFC 8229) is "
@@ -251,35 +269,10 @@ public final class IpXfrmStates {
             }
             return; // AH, IPComp, Mobile IPv6: nothing ESP opens
         }
-        Transforms.Keys keys = XfrmAlgorithms.keys(file, s.line, s.aead, s.enc, s.auth);
+        Transforms.Keys keys = XfrmAlgorithms.keys(file, s.line, s.aead, s.enc, s.auth, warnings);
         long window = s.esnWindow >= 0 ? s.esnWindow : s.window;
         out.add(Transforms.sa(file, s.line, s.spi, keys, Optional.of(s.src), Optional.of(s.dst), Optional.of(s.mode),
-                s.esn, window, s.espInUdpPort, warnings));
-    }
-
-    private String value(int number, List<String> t, String keyword) {
-        int at = t.indexOf(keyword);
-        if (at < 0 || at + 1 >= t.size()) {
-            throw new SaFileException(file, number, "malformed " + t.get(0) + " line: no " + keyword);
-        }
-        return t.get(at + 1);
-    }
-
-    private long unsigned(int number, List<String> t, int at, String what) {
-        String text = at >= 0 && at < t.size() ? t.get(at) : "";
-        if (text.endsWith(",")) {
-            text = text.substring(0, text.length() - 1);
-        }
-        try {
-            long v = Long.parseLong(text);
-            if (v >= 0 && v <= 0xFFFF_FFFFL) {
-                return v;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new SaFileException(file, number, "malformed line: " + what + " needs an unsigned number"
-                + (text.isEmpty() ? "" : ", found '" + KeyText.shown(text) + "'"));
+                s.esn, window, s.espInUdpPort, s.esnReference, warnings));
     }
 
     private static boolean isEventWord(String word) {

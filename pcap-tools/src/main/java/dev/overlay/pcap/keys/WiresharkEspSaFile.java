@@ -20,19 +20,24 @@ import java.util.Optional;
  * starting with {@code #} are comments.
  *
  * <p>Names are Wireshark 4.x's, exactly: {@code NULL}, {@code AES-CBC [RFC3602]},
+ * {@code AES-CTR [RFC3686]}, {@code TripleDES-CBC [RFC2451]}, {@code DES-CBC [RFC2405]},
  * {@code AES-GCM with 8|12|16 octet ICV [RFC4106]} and {@code ChaCha20 with Poly1305 [RFC7634]}
- * for encryption (AES-128 or AES-256 by the key's length, which includes the 4-byte salt for
- * GCM and ChaCha20); {@code NULL} and {@code HMAC-SHA-256-128|384-192|512-256 [RFC4868]} for
- * authentication. Every other name Wireshark knows (3DES, DES, CAST5, Blowfish, Twofish, AES-CTR,
- * the RFC 8750 implicit-IV variants, HMAC-SHA-1/MD5/RIPEMD, unchecked "ANY n bit") is refused by
- * name. The file does not say the mode: the next header decides (IPv4 or IPv6 is tunnel mode),
+ * for encryption (AES-128, -192 or -256 by the key's length, which includes the 4-byte salt of
+ * GCM and ChaCha20 and the 4-byte nonce of CTR); {@code NULL},
+ * {@code HMAC-SHA-256-128|384-192|512-256 [RFC4868]},
+ * {@code HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]}, {@code HMAC-SHA-1-96 [RFC2404]}
+ * and {@code HMAC-MD5-96 [RFC2403]} for authentication, with a key of any length, as Wireshark
+ * takes it. Every other name Wireshark knows (CAST5, Blowfish, Twofish, the RFC 8750 implicit-IV
+ * variants, MAC-RIPEMD-160-96, unchecked "ANY n bit") is refused by name. The file does not say
+ * the mode: the next header decides (IPv4 or IPv6 is tunnel mode),
  * as Wireshark shows it.
  */
 public final class WiresharkEspSaFile {
 
-    private static final String SUPPORTED = "overlay opens NULL, AES-CBC [RFC3602], AES-GCM with 8/12/16 octet "
-            + "ICV [RFC4106] and ChaCha20 with Poly1305 [RFC7634], with NULL or HMAC-SHA-256-128, HMAC-SHA-384-192, "
-            + "HMAC-SHA-512-256 [RFC4868] authentication";
+    private static final String SUPPORTED = "overlay opens NULL, AES-CBC [RFC3602], AES-CTR [RFC3686], TripleDES-CBC "
+            + "[RFC2451], DES-CBC [RFC2405], AES-GCM with 8/12/16 octet ICV [RFC4106] and ChaCha20 with Poly1305 "
+            + "[RFC7634], with NULL, HMAC-SHA-256-128, HMAC-SHA-384-192, HMAC-SHA-512-256 [RFC4868], HMAC-SHA-256-96 "
+            + "[draft-ietf-ipsec-ciph-sha-256-00], HMAC-SHA-1-96 [RFC2404] or HMAC-MD5-96 [RFC2403] authentication";
 
     private WiresharkEspSaFile() {
     }
@@ -76,13 +81,13 @@ public final class WiresharkEspSaFile {
         if (spi < 0) {
             throw new SaFileException(file, line, "SPI \"" + KeyText.shown(f.get(3)) + "\" is not a 32-bit number (decimal, or 0x hex)");
         }
-        Transforms.Keys keys = keys(file, line, f.get(4), key(f.get(5)), f.get(6), key(f.get(7)));
+        Transforms.Keys keys = keys(file, line, f.get(4), key(f.get(5)), f.get(6), key(f.get(7)), warnings);
         return Transforms.sa(file, line, spi, keys, src, dst, Optional.empty(), false,
-                dev.overlay.config.SaConfig.DEFAULT_REPLAY_WINDOW, 0, warnings);
+                dev.overlay.config.SaConfig.DEFAULT_REPLAY_WINDOW, 0, java.util.OptionalLong.empty(), warnings);
     }
 
     private static Transforms.Keys keys(Path file, int line, String encryption, byte[] key, String authentication,
-                                        byte[] authKey) {
+                                        byte[] authKey, List<String> warnings) {
         int icv = switch (encryption) {
             case "AES-GCM with 8 octet ICV [RFC4106]" -> 8;
             case "AES-GCM with 12 octet ICV [RFC4106]" -> 12;
@@ -94,25 +99,26 @@ public final class WiresharkEspSaFile {
                 throw new SaFileException(file, line, encryption + " takes authentication NULL (the cipher makes the "
                         + "ICV), not " + KeyText.shown(authentication));
             }
-            EspAlgorithm algorithm = encryption.startsWith("ChaCha20") ? (key.length == 36 ? EspAlgorithm.CHACHA20_POLY1305 : null)
-                    : Transforms.aes(key.length - 4, EspAlgorithm.AES_GCM_128, EspAlgorithm.AES_GCM_256);
+            boolean chacha = encryption.startsWith("ChaCha20");
+            EspAlgorithm algorithm = chacha ? (key.length == 36 ? EspAlgorithm.CHACHA20_POLY1305 : null)
+                    : Transforms.aes(key.length - 4, EspAlgorithm.AES_GCM_128, EspAlgorithm.AES_GCM_192,
+                    EspAlgorithm.AES_GCM_256);
             if (algorithm == null) {
                 throw new SaFileException(file, line, Transforms.length("the encryption key of " + encryption, key.length,
-                        encryption.startsWith("ChaCha20") ? "36 (a 256-bit key and a 4-byte salt)"
-                                : "20 or 36 (a 128- or 256-bit AES key and a 4-byte salt; AES-192 is not supported)"));
+                        chacha ? "36 (a 256-bit key and a 4-byte salt)" : Transforms.aesLengths(4, "salt")));
             }
             return new Transforms.Keys(algorithm, icv, key, null, null);
         }
         EspAlgorithm algorithm = switch (encryption) {
             case "NULL" -> EspAlgorithm.NULL;
-            case "AES-CBC [RFC3602]" -> {
-                EspAlgorithm cbc = Transforms.aes(key.length, EspAlgorithm.AES_CBC_128, EspAlgorithm.AES_CBC_256);
-                if (cbc == null) {
-                    throw new SaFileException(file, line, Transforms.length("the encryption key of AES-CBC [RFC3602]",
-                            key.length, "16 or 32 (AES-128 or AES-256; AES-192 is not supported)"));
-                }
-                yield cbc;
-            }
+            case "AES-CBC [RFC3602]" -> cipher(file, line, encryption, key, Transforms.aes(key.length,
+                    EspAlgorithm.AES_CBC_128, EspAlgorithm.AES_CBC_192, EspAlgorithm.AES_CBC_256), Transforms.aesLengths(0, null));
+            case "AES-CTR [RFC3686]" -> cipher(file, line, encryption, key, Transforms.aes(key.length - 4,
+                    EspAlgorithm.AES_CTR_128, EspAlgorithm.AES_CTR_192, EspAlgorithm.AES_CTR_256),
+                    Transforms.aesLengths(4, "nonce (RFC 3686)"));
+            case "TripleDES-CBC [RFC2451]" -> cipher(file, line, encryption, key,
+                    key.length == 24 ? EspAlgorithm.TRIPLE_DES_CBC : null, "24 (three DES keys)");
+            case "DES-CBC [RFC2405]" -> cipher(file, line, encryption, key, key.length == 8 ? EspAlgorithm.DES_CBC : null, "8");
             case "AES-GCM [RFC4106]" -> throw new SaFileException(file, line, "\"AES-GCM [RFC4106]\" (deprecated in "
                     + "Wireshark) names no ICV length: use \"AES-GCM with 16 octet ICV [RFC4106]\" (or 8, 12)");
             default -> throw new SaFileException(file, line, "encryption \"" + KeyText.shown(encryption) + "\" is not supported: "
@@ -123,17 +129,30 @@ public final class WiresharkEspSaFile {
             case "HMAC-SHA-256-128 [RFC4868]" -> IntegrityAlgorithm.HMAC_SHA256_128;
             case "HMAC-SHA-384-192 [RFC4868]" -> IntegrityAlgorithm.HMAC_SHA384_192;
             case "HMAC-SHA-512-256 [RFC4868]" -> IntegrityAlgorithm.HMAC_SHA512_256;
+            case "HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]" -> IntegrityAlgorithm.HMAC_SHA256_96;
+            case "HMAC-SHA-1-96 [RFC2404]" -> IntegrityAlgorithm.HMAC_SHA1_96;
+            case "HMAC-MD5-96 [RFC2403]" -> IntegrityAlgorithm.HMAC_MD5_96;
             default -> throw new SaFileException(file, line, "authentication \"" + KeyText.shown(authentication) + "\" is not supported"
                     + (authentication.startsWith("ANY ") ? " (it checks no ICV, and overlay opens ESP only with its "
                     + "ICV checked: give the HMAC and its key)" : ": " + SUPPORTED));
         };
-        if (integrity != null && authKey.length != integrity.keyLength()) {
-            throw new SaFileException(file, line, Transforms.length("the authentication key of " + authentication,
-                    authKey.length, integrity.keyLength() + " (RFC 4868 section 2.1.1: as long as the hash output)"));
+        if (integrity != null) {
+            Transforms.checkIntegrityKey(file, line, "the authentication key of " + authentication, authKey, integrity,
+                    warnings);
         }
         // NULL encryption has no key; Wireshark ignores one written there, and so does this.
         return new Transforms.Keys(algorithm, integrity == null ? 0 : integrity.icvLength(),
                 algorithm == EspAlgorithm.NULL ? new byte[0] : key, integrity, integrity == null ? null : authKey);
+    }
+
+    /** {@code algorithm}, or the sentence for an encryption key of the wrong length. */
+    private static EspAlgorithm cipher(Path file, int line, String encryption, byte[] key, EspAlgorithm algorithm,
+                                       String expected) {
+        if (algorithm == null) {
+            throw new SaFileException(file, line, Transforms.length("the encryption key of " + encryption, key.length,
+                    expected));
+        }
+        return algorithm;
     }
 
     private static Optional<InetAddress> address(Path file, int line, String text, String what, boolean ipv6) {

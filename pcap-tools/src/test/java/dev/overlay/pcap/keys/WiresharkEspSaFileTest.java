@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -67,6 +68,38 @@ class WiresharkEspSaFileTest {
         assertEquals("esp_sa:8", sas.get(5).origin());
     }
 
+    /**
+     * Liberal in what we read: Wireshark's names for the transforms we only open, HMAC keys of any
+     * length (as Wireshark takes them) with a warning, and a cipher without integrity with one.
+     */
+    @Test
+    void readOnlyTransformsAndHmacKeysOfAnyLengthAreReadWithWarnings() {
+        String text = """
+                "IPv4","*","*","0x101","AES-GCM with 12 octet ICV [RFC4106]","0x%s","NULL",""
+                "IPv4","*","*","0x102","AES-CBC [RFC3602]","0x%s","HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]","%s"
+                "IPv4","*","*","0x103","AES-CTR [RFC3686]","0x%s","HMAC-SHA-1-96 [RFC2404]","0x%s"
+                "IPv4","*","*","0x104","TripleDES-CBC [RFC2451]","0x%s","HMAC-MD5-96 [RFC2403]","0x%s"
+                "IPv4","*","*","0x105","DES-CBC [RFC2405]","0x%s","HMAC-SHA-256-128 [RFC4868]","0x%s"
+                "IPv4","*","*","0x106","AES-CBC [RFC3602]","0x%s","NULL",""
+                """.formatted("ab".repeat(28), "11".repeat(24), HMAC, "22".repeat(36), "33".repeat(20), "44".repeat(24),
+                "55".repeat(16), "66".repeat(8), "77".repeat(20), "88".repeat(16));
+        List<String> warnings = new ArrayList<>();
+        List<ExternalSa> sas = WiresharkEspSaFile.parse(FILE, text, warnings);
+        assertEquals(List.of(EspAlgorithm.AES_GCM_192, EspAlgorithm.AES_CBC_192, EspAlgorithm.AES_CTR_256,
+                EspAlgorithm.TRIPLE_DES_CBC, EspAlgorithm.DES_CBC, EspAlgorithm.AES_CBC_128),
+                sas.stream().map(sa -> sa.sa().algorithm()).toList());
+        assertEquals(Arrays.asList(null, IntegrityAlgorithm.HMAC_SHA256_96, IntegrityAlgorithm.HMAC_SHA1_96,
+                IntegrityAlgorithm.HMAC_MD5_96, IntegrityAlgorithm.HMAC_SHA256_128, null),
+                sas.stream().map(sa -> sa.sa().integrity()).toList());
+        assertEquals(List.of(12, 12, 12, 12, 16, 0), sas.stream().map(sa -> sa.sa().icvLength()).toList());
+        assertEquals(20, sas.get(4).sa().integrityKey().length);
+        assertEquals(List.of(
+                "esp_sa:5: warning: the authentication key of HMAC-SHA-256-128 [RFC4868] has 20 bytes where RFC 4868 "
+                        + "section 2.1.1 gives 32: opened (HMAC takes a key of any length, as Linux and Wireshark do)",
+                "esp_sa:6: warning: aes-cbc-128 without integrity: anyone could have altered these packets undetected "
+                        + "(RFC 4303 section 3.2)"), warnings);
+    }
+
     @Test
     void uatEscapesAndOddHexAreReadAsWiresharkReadsThem() {
         // \\x2c is a comma inside a field; an odd count of hex digits gets a leading zero.
@@ -80,22 +113,29 @@ class WiresharkEspSaFileTest {
     @Test
     void whatCannotBeUsedIsOneSentenceWithFileAndLine() {
         String ok = "\"IPv4\",\"*\",\"*\",\"0x00001001\",";
-        refused("\n" + ok + "\"TripleDES-CBC [RFC2451]\",\"0x" + "11".repeat(24) + "\",\"HMAC-SHA-1-96 [RFC2404]\",\"0x00\"",
-                "esp_sa:2: encryption \"TripleDES-CBC [RFC2451]\" is not supported: overlay opens NULL, AES-CBC");
-        refused(ok + "\"AES-CBC [RFC3602]\",\"0x" + "11".repeat(16) + "\",\"HMAC-SHA-1-96 [RFC2404]\",\"0x00\"",
-                "esp_sa:1: authentication \"HMAC-SHA-1-96 [RFC2404]\" is not supported");
+        refused("\n" + ok + "\"CAST5-CBC [RFC2144]\",\"0x" + "11".repeat(16) + "\",\"HMAC-SHA-1-96 [RFC2404]\",\"0x00\"",
+                "esp_sa:2: encryption \"CAST5-CBC [RFC2144]\" is not supported: overlay opens NULL, AES-CBC");
+        refused(ok + "\"AES-CBC [RFC3602]\",\"0x" + "11".repeat(16) + "\",\"MAC-RIPEMD-160-96 [RFC2857]\",\"0x00\"",
+                "esp_sa:1: authentication \"MAC-RIPEMD-160-96 [RFC2857]\" is not supported");
         refused(ok + "\"NULL\",\"\",\"ANY 96 bit authentication [no checking]\",\"\"",
                 "esp_sa:1: authentication \"ANY 96 bit authentication [no checking]\" is not supported (it checks no ICV");
         refused(ok + "\"AES-GCM [RFC4106]\",\"" + GCM + "\",\"NULL\",\"\"",
                 "esp_sa:1: \"AES-GCM [RFC4106]\" (deprecated in Wireshark) names no ICV length");
         refused(ok + "\"AES-GCM with IIV and 16 octet ICV [RFC4106 & RFC8750]\",\"" + GCM + "\",\"NULL\",\"\"",
                 "esp_sa:1: encryption \"AES-GCM with IIV and 16 octet ICV [RFC4106 & RFC8750]\" is not supported");
-        refused(ok + "\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x" + "11".repeat(28) + "\",\"NULL\",\"\"",
-                "esp_sa:1: the encryption key of AES-GCM with 16 octet ICV [RFC4106] has 28 bytes (224 bits); expected 20 or 36");
+        refused(ok + "\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x" + "11".repeat(30) + "\",\"NULL\",\"\"",
+                "esp_sa:1: the encryption key of AES-GCM with 16 octet ICV [RFC4106] has 30 bytes (240 bits); expected 20, "
+                        + "28 or 36 (a 128-, 192- or 256-bit AES key and a 4-byte salt)");
+        refused(ok + "\"AES-CTR [RFC3686]\",\"0x" + "11".repeat(16) + "\",\"HMAC-SHA-1-96 [RFC2404]\",\"0x00\"",
+                "esp_sa:1: the encryption key of AES-CTR [RFC3686] has 16 bytes (128 bits); expected 20, 28 or 36 (a "
+                        + "128-, 192- or 256-bit AES key and a 4-byte nonce (RFC 3686))");
+        refused(ok + "\"TripleDES-CBC [RFC2451]\",\"0x" + "11".repeat(16) + "\",\"HMAC-SHA-1-96 [RFC2404]\",\"0x00\"",
+                "esp_sa:1: the encryption key of TripleDES-CBC [RFC2451] has 16 bytes (128 bits); expected 24 (three DES keys)");
         refused(ok + "\"AES-GCM with 16 octet ICV [RFC4106]\",\"" + GCM + "\",\"HMAC-SHA-256-128 [RFC4868]\",\"" + HMAC + "\"",
                 "esp_sa:1: AES-GCM with 16 octet ICV [RFC4106] takes authentication NULL");
-        refused(ok + "\"NULL\",\"\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x1122\"",
-                "esp_sa:1: the authentication key of HMAC-SHA-256-128 [RFC4868] has 2 bytes (16 bits); expected 32");
+        refused(ok + "\"NULL\",\"\",\"HMAC-SHA-256-128 [RFC4868]\",\"\"",
+                "esp_sa:1: the authentication key of HMAC-SHA-256-128 [RFC4868] is empty (an HMAC under an empty key "
+                        + "authenticates nothing)");
         refused("\"IPv4\",\"*\",\"*\",\"*\",\"NULL\",\"\",\"NULL\",\"\"", "esp_sa:1: SPI \"*\" has a wildcard");
         refused("\"IPv4\",\"*\",\"*\",\"0\",\"NULL\",\"\",\"HMAC-SHA-256-128 [RFC4868]\",\"" + HMAC + "\"",
                 "esp_sa:1: spi 0x00000000 is reserved: RFC 4303 section 2.1");
