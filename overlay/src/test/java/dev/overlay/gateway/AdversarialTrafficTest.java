@@ -152,7 +152,10 @@ class AdversarialTrafficTest {
                 double oversizedSeconds = (System.nanoTime() - oversizedFrom) / 1e9;
                 Thread.sleep(100);
                 long read = COUNT - (GatewayLab.kernelDrops(redListen) - unreadBefore);
-                assertTrue(read >= COUNT / 2, "the port read " + read + " of " + COUNT);
+                // Enough read that red's token bucket (bursts of 50) had to hold errors back; how
+                // many of the 5,000 the kernel dropped first depends on the host's load (2,072 read
+                // once on a loaded one), not on the gateway.
+                assertTrue(read >= 200, "the port read " + read + " of " + COUNT);
                 assertEquals(Map.of("too-big", read), delta(before, drops(lab.gwA.stats())));
                 double underAttack = (lab.end("blue", 1).received.get() - blueAtAttack)
                         / ((System.nanoTime() - attackStart) / 1e9);
