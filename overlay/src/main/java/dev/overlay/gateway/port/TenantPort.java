@@ -24,6 +24,15 @@ public interface TenantPort extends AutoCloseable {
     /** A name for logs and metrics: {@code tap:tap-blue}, {@code pcap:veth-blue}, {@code udp:127.0.0.1:7001}. */
     String name();
 
+    /**
+     * How the kernel hands this port its frames, for the {@code port-opened} log line: the device
+     * or socket and the offloads in use ({@code af-packet vnet-hdr ignore-outgoing promiscuous}
+     * for a pcap port); empty when there is nothing to say.
+     */
+    default String path() {
+        return "";
+    }
+
     /** Starts reading; frames go to {@code sink} until {@link #close()}. Called once. */
     void start(FrameSink sink);
 
