@@ -20,6 +20,9 @@ import java.util.logging.Logger;
  * (802.1ad when TP_STATUS_VLAN_TPID_VALID says so), as libpcap puts it back: a trunk port keeps its
  * tags. The reader's buffer keeps 4 bytes free before the frame for that.
  *
+ * <p>Every 100 ms of traffic (and at least each second) it adds the frames the kernel dropped at the
+ * socket, its receive buffer full, to rxKernelDrops (PACKET_STATISTICS, which resets on reading).
+ *
  * <p>It returns once the port is closed (the eventfd is signalled) or on an error no later read
  * can undo, which it logs; the interface going down (ENETDOWN) is said once and reading goes on,
  * as the kernel resumes delivery when it is up again.
@@ -28,6 +31,8 @@ final class PacketReader implements Runnable {
     private static final Logger LOG = Logger.getLogger(PcapPort.class.getName());
     /** Frames read without returning to poll, so a closing port is noticed under load. */
     private static final int READ_BATCH = 64;
+    /** How often the kernel's drop count is read (PACKET_STATISTICS), at most: once per 100 ms of traffic. */
+    private static final long STATISTICS_NANOS = 100_000_000;
     private static final int VLAN_ROOM = 4;
     private static final int TPID_8021Q = 0x8100;
 
@@ -93,8 +98,16 @@ final class PacketReader implements Runnable {
             fds.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
             fds.set(ValueLayout.JAVA_INT, Libc.POLLFD_SIZE, wakeFd);
             fds.set(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 4, Libc.POLLIN);
+            MemorySegment stats = arena.allocate(8, 4); // struct tpacket_stats: packets, drops
+            MemorySegment statsLength = arena.allocate(ValueLayout.JAVA_INT);
+            long statsAt = System.nanoTime();
             while (!closed.get()) {
-                int ready = Libc.poll(fds, 2, -1);
+                if (System.nanoTime() - statsAt > STATISTICS_NANOS) {
+                    statsAt = System.nanoTime();
+                    kernelDrops(stats, statsLength);
+                }
+                // A second at most, so the drop count is read even when traffic has stopped.
+                int ready = Libc.poll(fds, 2, 1_000);
                 if (ready < 0) {
                     int errno = Libc.errno();
                     if (errno == Libc.EINTR) {
@@ -105,6 +118,9 @@ final class PacketReader implements Runnable {
                 }
                 if (fds.get(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 6) != 0) {
                     return; // close() signalled the eventfd
+                }
+                if (ready == 0) {
+                    continue;
                 }
                 for (int n = 0; n < READ_BATCH; n++) {
                     msg.set(ValueLayout.JAVA_INT, MSG_NAMELEN, PacketSocket.SOCKADDR_LL_SIZE);
@@ -132,6 +148,14 @@ final class PacketReader implements Runnable {
             }
         } finally {
             in.release();
+        }
+    }
+
+    /** Adds the frames the kernel dropped since the last call (reading PACKET_STATISTICS resets them). */
+    private void kernelDrops(MemorySegment stats, MemorySegment length) {
+        length.set(ValueLayout.JAVA_INT, 0, 8);
+        if (Libc.getsockopt(socket.fd, PacketSocket.SOL_PACKET, PacketSocket.PACKET_STATISTICS, stats, length) == 0) {
+            counters.rxKernelDrops.add(Integer.toUnsignedLong(stats.get(ValueLayout.JAVA_INT, 4)));
         }
     }
 

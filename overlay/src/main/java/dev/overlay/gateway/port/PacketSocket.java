@@ -34,6 +34,7 @@ final class PacketSocket {
 
     static final int SOL_PACKET = 263;
     static final int PACKET_ADD_MEMBERSHIP = 1;
+    static final int PACKET_STATISTICS = 6;
     static final int PACKET_AUXDATA = 8;
     static final int PACKET_VNET_HDR = 15;
     static final int PACKET_QDISC_BYPASS = 20;

@@ -18,10 +18,15 @@ public final class PortCounters {
      * {@link Ports#MAX_FRAME}; for a udp port also datagrams from any source but its {@code remote}.
      */
     public final LongAdder rxErrors = new LongAdder();
-    /** TCP super-frames read with a GSO virtio header (TSO from the tenant's stack), and the segments cut from them. */
+    /**
+     * TCP or UDP super-frames read with a GSO virtio header (TSO or USO from the tenant's stack), or
+     * TCP ones longer than the MTU read without one, and the segments cut from them.
+     */
     public final LongAdder rxGsoFrames = new LongAdder();
     public final LongAdder rxGsoSegments = new LongAdder();
     /** TCP super-frames written with a GSO virtio header (software GRO), and the segments coalesced into them. */
     public final LongAdder txGsoFrames = new LongAdder();
     public final LongAdder txGsoSegments = new LongAdder();
+    /** Frames the kernel dropped at a pcap port's socket, its receive buffer full (PACKET_STATISTICS tp_drops). */
+    public final LongAdder rxKernelDrops = new LongAdder();
 }

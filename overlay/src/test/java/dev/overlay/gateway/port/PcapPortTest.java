@@ -52,6 +52,16 @@ class PcapPortTest {
                     print(s.recv(65535).hex(), flush=True)
             """;
 
+    /** argv: interface, count: that many 1,514-byte test frames. */
+    private static final String FLOOD = """
+            import socket, sys
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88b5))
+            s.bind((sys.argv[1], 0x88b5))
+            frame = bytes.fromhex("020000000001020000000002" + "88b5") + bytes(1500)
+            for _ in range(int(sys.argv[2])):
+                s.send(frame)
+            """;
+
     @Test
     void framesCrossTheVethBothWaysAndOutgoingFramesAreNeverCaptured() throws Exception {
         requireRoot();
@@ -116,6 +126,52 @@ class PcapPortTest {
         assertFalse(port.send(late));
         assertEquals(0, late.refCnt());
         assertEquals(1, port.counters().txDropped.sum());
+    }
+
+    @Test
+    void framesTheKernelDropsWhileTheReaderIsStuckAreCounted() throws Exception {
+        requireRoot();
+        String ns = uniqueName("ovk");
+        String local = uniqueName("ovk");
+        String peer = local + "p";
+        sh("ip", "netns", "add", ns);
+        java.util.concurrent.CountDownLatch stuck = new java.util.concurrent.CountDownLatch(1);
+        PortTesting.Frames frames = new PortTesting.Frames();
+        TenantPort port = null;
+        try {
+            sh("ip", "link", "add", local, "type", "veth", "peer", "name", peer, "netns", ns);
+            sh("ip", "link", "set", "dev", local, "up");
+            sh("ip", "-n", ns, "link", "set", "dev", peer, "up");
+            port = Ports.open(new PortConfig.PcapPort(local), ALLOC);
+            port.start((p, frame) -> {
+                try {
+                    stuck.await(); // a sink that cannot keep up: the socket's 4 MB fill, then the kernel drops
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                frames.receive(p, frame);
+            });
+            int sent = 8_000; // 8,000 frames of 1,514 bytes: about 12 MB, three times the receive buffer
+            sh("ip", "netns", "exec", ns, "python3", "-c", FLOOD, peer, Integer.toString(sent));
+            stuck.countDown();
+            TenantPort open = port;
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < deadline && open.counters().rxFrames.sum() + open.counters().rxKernelDrops.sum() < sent) {
+                Thread.sleep(100);
+            }
+            long drops = port.counters().rxKernelDrops.sum();
+            assertTrue(drops > 0, "the kernel dropped some");
+            assertTrue(port.counters().rxFrames.sum() + drops >= sent,
+                    port.counters().rxFrames.sum() + " read + " + drops + " dropped < " + sent + " sent");
+        } finally {
+            stuck.countDown();
+            if (port != null) {
+                port.close();
+            }
+            frames.releaseAll();
+            run("ip", "link", "del", "dev", local);
+            run("ip", "netns", "del", ns);
+        }
     }
 
     @Test
