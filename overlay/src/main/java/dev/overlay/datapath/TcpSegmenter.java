@@ -55,7 +55,8 @@ public final class TcpSegmenter {
         boolean v4 = frame.getUnsignedByte(base + l3) >> 4 == 4;
         int l4;
         if (v4) {
-            if (l3 + 20 > length || frame.getUnsignedByte(base + l3 + 9) != PROTOCOL_TCP) {
+            if (l3 + 20 > length || frame.getUnsignedByte(base + l3 + 9) != PROTOCOL_TCP
+                    || (frame.getUnsignedByte(base + l3) & 0x0F) < 5) {
                 return -1;
             }
             l4 = l3 + (frame.getUnsignedByte(base + l3) & 0x0F) * 4;

@@ -52,9 +52,17 @@ final class SoftwareOffloads implements Consumer<ByteBuf> {
         this.log = log;
     }
 
-    /** One finished frame to the sink, counted. */
+    /**
+     * One finished frame to the sink, counted; a segment longer than {@link Ports#MAX_FRAME} (a
+     * gso_size no MTU allows) is counted in rxErrors instead, as any port counts such a frame.
+     */
     @Override
     public void accept(ByteBuf frame) {
+        if (frame.readableBytes() > Ports.MAX_FRAME) {
+            counters.rxErrors.increment();
+            frame.release();
+            return;
+        }
         counters.rxFrames.increment();
         counters.rxBytes.add(frame.readableBytes());
         Sinks.deliver(sink, port, frame, log);
@@ -174,8 +182,9 @@ final class SoftwareOffloads implements Consumer<ByteBuf> {
         int l4;
         if (frame.getUnsignedByte(base + l3) >> 4 == 4) {
             if (l3 + 20 > length || frame.getUnsignedByte(base + l3 + 9) != protocol
+                    || (frame.getUnsignedByte(base + l3) & 0x0F) < 5
                     || (frame.getUnsignedShort(base + l3 + 6) & 0x3FFF) != 0) {
-                return -1; // a fragment: its transport header is not here to finish
+                return -1; // no transport header of its own to finish (a fragment, or no IPv4 header at all)
             }
             l4 = l3 + (frame.getUnsignedByte(base + l3) & 0x0F) * 4;
         } else {
