@@ -175,6 +175,50 @@ class PcapPortTest {
     }
 
     @Test
+    void readingResumesOnceAnInterfaceThatWentDownIsUpAgain() throws Exception {
+        requireRoot();
+        String ns = uniqueName("ovu");
+        String local = uniqueName("ovu");
+        String peer = local + "p";
+        sh("ip", "netns", "add", ns);
+        PortTesting.Frames frames = new PortTesting.Frames();
+        TenantPort port = null;
+        try {
+            sh("ip", "link", "add", local, "type", "veth", "peer", "name", peer, "netns", ns);
+            sh("ip", "link", "set", "dev", local, "up");
+            sh("ip", "-n", ns, "link", "set", "dev", peer, "up");
+            port = Ports.open(new PortConfig.PcapPort(local), ALLOC);
+            port.start(frames);
+            sh("ip", "link", "set", "dev", local, "down");
+            Thread.sleep(200); // the reader sees ENETDOWN, says so once, and keeps reading
+            sh("ip", "link", "set", "dev", local, "up");
+            byte[] after = UdpPortTest.frame(100, 5);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            ByteBuf got = null;
+            while (got == null && System.nanoTime() < deadline) {
+                // The veth's carrier comes back a moment after "up": send until one arrives.
+                run("ip", "netns", "exec", ns, "python3", "-c", PACKET_IO, "send", peer, hex(after));
+                got = frames.queue.poll(200, TimeUnit.MILLISECONDS);
+                while (got != null && !isTestFrame(got)) {
+                    got.release();
+                    got = frames.queue.poll(200, TimeUnit.MILLISECONDS);
+                }
+            }
+            assertTrue(got != null, "no frame read after the interface came back up");
+            assertEquals(hex(after), hex(TapPortTest.bytes(got, 0, got.readableBytes())));
+            got.release();
+            assertEquals(List.of("port-pcap:" + local), portThreads("pcap:" + local), "the reader is still there");
+        } finally {
+            if (port != null) {
+                port.close();
+            }
+            frames.releaseAll();
+            run("ip", "link", "del", "dev", local);
+            run("ip", "netns", "del", ns);
+        }
+    }
+
+    @Test
     void interfaceWithoutAnyAddressOpens() throws Exception {
         requireRoot();
         String local = uniqueName("ovq");
