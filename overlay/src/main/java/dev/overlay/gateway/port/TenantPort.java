@@ -4,7 +4,8 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * Where a tenant's frames enter and leave the gateway: a TAP device, an existing interface through
- * libpcap, or a UDP socket carrying one Ethernet frame per datagram (CONTRACT.md's {@code ports}).
+ * an AF_PACKET socket ({@code pcap}), or a UDP socket carrying one Ethernet frame per datagram
+ * (CONTRACT.md's {@code ports}).
  *
  * <p>Ownership: frames handed to the {@link FrameSink} belong to the sink; frames given to
  * {@link #send} belong to the port, which releases them whether or not they went out.
