@@ -99,6 +99,9 @@ class PcapTcpGatewayTest {
                 gwB = Gateway.start(b);
                 String ping = in(tA, "ping", "-c", "2", "-i", "0.2", "-W", "2", "10.0.0.2");
                 assertTrue(ping.contains("2 received"), ping);
+                // 3,000-byte echoes: IP fragments both ways (the route MTU), each frame on its own.
+                String fragments = in(tA, "ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "3000", "10.0.0.2");
+                assertTrue(fragments.contains("3 received"), fragments);
 
                 Process iperf = lab.start("ip", "netns", "exec", tB, "iperf3", "-s");
                 Thread.sleep(300);
