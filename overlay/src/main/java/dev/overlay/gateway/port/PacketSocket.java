@@ -30,9 +30,11 @@ import java.util.logging.Logger;
  * Every failure to open is one sentence naming the interface and what would fix it.
  *
  * <p>Not used: PACKET_QDISC_BYPASS (veth and most tenant-facing interfaces have no qdisc to skip;
- * measured no lower send cost per frame), and a PACKET_MMAP ring (TPACKET_V3 hands a block over
- * only when full or timed out, which adds its timeout to every quiet flow's latency; with TSO the
- * reads are one per 64 KB already).
+ * measured no lower send cost per frame); recvmmsg(2) of 16 messages (measured: the reader's CPU
+ * per 64-byte frame 1.29-1.58 us against 0.93-1.53 with one recvmsg(2) per frame, 300,000 frames
+ * a round, alternated: no gain, and a 67 KB buffer per message); and a PACKET_MMAP ring
+ * (TPACKET_V3 hands a block over only when full or timed out, which adds its timeout to every
+ * quiet flow's latency; with TSO the reads are one per 64 KB already).
  */
 final class PacketSocket {
     private static final Logger LOG = Logger.getLogger(PcapPort.class.getName());
