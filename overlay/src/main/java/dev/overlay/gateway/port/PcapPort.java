@@ -39,6 +39,13 @@ final class PcapPort implements TenantPort, VnetGro.Device {
      * TCP flow's segments (for A/B measurement, and as a way out).
      */
     private static final boolean GRO = !"false".equals(System.getProperty("overlay.pcap.gro"));
+    /**
+     * How long the reader waits for room in a full worker queue before dropping: longer than a
+     * TAP reader's 2 ms, because nothing slows the tenant's TCP here (the kernel returns the
+     * sender's buffer as soon as its own stack is done with the frame, so TCP's small-queue limit
+     * never applies) and the socket's receive buffer is the only place a burst can wait.
+     */
+    static final long READER_MAX_WAIT_NANOS = 20_000_000;
 
     private final String interfaceName;
     private final String name;
@@ -108,7 +115,7 @@ final class PcapPort implements TenantPort, VnetGro.Device {
     /** The reader has a thread of its own and the socket's 4 MB receive buffer holds frames meanwhile. */
     @Override
     public long readerMayWaitNanos() {
-        return TapPort.READER_MAX_WAIT_NANOS;
+        return READER_MAX_WAIT_NANOS;
     }
 
     @Override
