@@ -86,7 +86,7 @@ public final class E2eChart {
                 + " TCP 1 stream against the kernel: " + ratio, 60, 62);
         g.setColor(Color.DARK_GRAY);
         g.drawString(subtitle, 60, 84);
-        legend(g, WIDTH - 690, 84);
+        legend(g, 60, 112);
         int top = 145;
         int bottom = HEIGHT - 80;
         Map<String, List<Bar>> udp = groups.getOrDefault("udp", Map.of());
@@ -125,7 +125,8 @@ public final class E2eChart {
             return;
         }
         double slot = (right - left) / (double) groups.size();
-        double barWidth = Math.min(70, slot * 0.36);
+        int modes = groups.values().stream().mapToInt(List::size).max().orElse(1);
+        double barWidth = Math.min(70, slot * 0.8 / modes);
         int i = 0;
         for (Map.Entry<String, List<Bar>> e : groups.entrySet()) {
             double centre = left + slot * (i + 0.5);
@@ -181,8 +182,8 @@ public final class E2eChart {
         g.setColor(Color.BLACK);
         g.drawString("overlay, TAP ports, ESP AES-GCM-256", x + 224, y);
         g.setColor(PCAP);
-        g.fillRect(x + 480, y - 12, 18, 14);
+        g.fillRect(x + 540, y - 12, 18, 14);
         g.setColor(Color.BLACK);
-        g.drawString("pcap ports", x + 504, y);
+        g.drawString("overlay, pcap ports, ESP AES-GCM-256", x + 564, y);
     }
 }
