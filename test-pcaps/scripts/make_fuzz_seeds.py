@@ -218,6 +218,9 @@ def software_offloads():
     seed("partial-udp-tagged", header(1, 0, 0, 38, 6), tagged)
     seed("ufo", header(1, 3, 1000, 34, 6), udp4)
     seed("plain", none, bytes(tcp4)[:200])
+    tunnelled = Ether() / IP(src="10.1.0.1", dst="10.1.0.2") / UDP(sport=49999, dport=4789) / VXLAN(vni=5) \
+        / Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=40000, dport=5201, flags="PA") / payload[:2500]
+    seed("tso-in-vxlan", header(1, 1, 1000, 84, 16), tunnelled)
     seed("fallback-tcp-super-frame", none, tcp4, without=3)
     seed("fallback-partial-udp-tagged", none, tagged, without=3)
     seed("fallback-udp-super-frame", none, udp4, without=3, mtu=1280)

@@ -67,7 +67,10 @@ public final class TcpSegmenter {
             if (l3 + 40 > length) {
                 return -1;
             }
-            if (l4Offset < 0 && frame.getUnsignedByte(base + l3 + 6) != PROTOCOL_TCP) {
+            int next = frame.getUnsignedByte(base + l3 + 6);
+            // TCP, or extension headers before it (hop-by-hop, routing, destination options);
+            // never a tunnel (UDP, GRE, IP in IPv6), whose outer lengths this would leave stale.
+            if (next != PROTOCOL_TCP && (l4Offset < 0 || next != 0 && next != 43 && next != 60)) {
                 return -1;
             }
             l4 = l4Offset < 0 ? l3 + 40 : l4Offset;

@@ -2,6 +2,7 @@ package dev.overlay.gateway.port;
 
 import dev.overlay.datapath.Buffers;
 import dev.overlay.datapath.TcpSegmenter;
+import dev.overlay.datapath.TunnelSegmenter;
 import dev.overlay.datapath.UdpSegmenter;
 import dev.overlay.vtep.InternetChecksum;
 import io.netty.buffer.ByteBuf;
@@ -19,10 +20,13 @@ import java.util.logging.Logger;
  * <p>With a {@link VirtioNetHeader}: NEEDS_CSUM completes the checksum at csum_start +
  * csum_offset ({@link TcpSegmenter#completeChecksum}); gso_type TCPV4 or TCPV6 (with or without
  * the ECN bit: CWR stays on the first segment only either way) cuts the frame into gso_size
- * segments ({@link TcpSegmenter}), UDP_L4 into gso_size datagrams ({@link UdpSegmenter}).
+ * segments ({@link TcpSegmenter}, or {@link TunnelSegmenter} when the TCP is inside the tenant's
+ * own UDP tunnel), UDP_L4 into gso_size datagrams ({@link UdpSegmenter}).
  * Without one ({@link #withoutHeader}): the kernel only said "checksum not ready"
- * (TP_STATUS_CSUMNOTREADY), so the TCP or UDP checksum is found and computed whole, and a TCP frame
- * longer than the interface MTU is cut at the MSS that MTU allows.
+ * (TP_STATUS_CSUMNOTREADY), so the TCP or UDP checksum right after the IP header is computed whole
+ * when its field holds the pseudo-header's sum (what a partial checksum leaves; otherwise the
+ * frame is refused), and a TCP frame longer than the interface MTU is cut at the MSS that MTU
+ * allows; a super-frame of TCP inside a tunnel is refused, its inner header not being known.
  *
  * <p>Each frame or segment goes to the sink in a pooled direct buffer of its own after
  * {@link Buffers#HEADROOM}, counted in rxFrames and rxBytes; super-frames also in rxGsoFrames and
@@ -91,8 +95,13 @@ final class SoftwareOffloads implements Consumer<ByteBuf> {
                 accept(frame);
                 return true;
             }
-            case VirtioNetHeader.GSO_TCPV4, VirtioNetHeader.GSO_TCPV6 ->
+            case VirtioNetHeader.GSO_TCPV4, VirtioNetHeader.GSO_TCPV6 -> {
                 segments = TcpSegmenter.segment(in, partial ? csumStart : -1, gsoSize, alloc, this);
+                if (segments < 0 && partial) {
+                    // The tenant's own UDP tunnel (VXLAN, Geneve) with TSO inside: csum_start is the inner TCP.
+                    segments = TunnelSegmenter.segment(in, csumStart, gsoSize, alloc, this);
+                }
+            }
             case VirtioNetHeader.GSO_UDP_L4 ->
                 segments = UdpSegmenter.segment(in, partial ? csumStart : -1, gsoSize, alloc, this);
             default -> segments = -1; // UFO (IP fragments of one datagram): no kernel since 4.14 makes it
@@ -165,10 +174,15 @@ final class SoftwareOffloads implements Consumer<ByteBuf> {
         int base = frame.readerIndex();
         boolean v4 = frame.getUnsignedByte(base + l3) >> 4 == 4;
         int l4Length = frame.readableBytes() - l4;
-        long pseudo = (v4 ? InternetChecksum.partial(frame, base + l3 + 12, 8)
-                : InternetChecksum.partial(frame, base + l3 + 8, 32)) + protocol + l4Length;
-        // CHECKSUM_PARTIAL left the pseudo-header's sum in the field, which completeChecksum adds.
-        frame.setShort(base + l4 + offset, InternetChecksum.fold(pseudo));
+        int pseudo = InternetChecksum.fold((v4 ? InternetChecksum.partial(frame, base + l3 + 12, 8)
+                : InternetChecksum.partial(frame, base + l3 + 8, 32)) + protocol + l4Length);
+        // CHECKSUM_PARTIAL leaves the pseudo-header's sum in the field it is to complete. Anything
+        // else there (a tunnel's complete outer UDP checksum, the partial one being the inner
+        // TCP's, which cannot be found without csum_start) is refused rather than guessed at.
+        int field = frame.getUnsignedShort(base + l4 + offset);
+        if (field != pseudo && !(field == 0 && pseudo == 0xFFFF || field == 0xFFFF && pseudo == 0)) { // +0 and -0
+            return false;
+        }
         return TcpSegmenter.completeChecksum(frame, l4, offset);
     }
 

@@ -33,8 +33,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * A pcap port on the root end of a veth whose other end, in a namespace, keeps the defaults every
  * veth has (MTU 1500; tx checksumming, TSO, GSO and UDP segmentation on: asserted with ethtool
  * first, as the review found earlier tests hid them by turning them off). The namespace's own
- * stack sends TCP over IPv4 and IPv6 to a server in the root namespace, UDP datagrams, and a UDP
- * segmentation (UDP_SEGMENT) send; a python packet socket with PACKET_VNET_HDR injects what a
+ * stack sends TCP over IPv4 and IPv6 to a server in the root namespace, TCP inside its own VXLAN
+ * tunnel (outer UDP checksums on), UDP datagrams, and a UDP segmentation (UDP_SEGMENT) send; a
+ * python packet socket with PACKET_VNET_HDR injects what a
  * stack hands a VLAN device: a TSO super-frame with an 802.1Q tag and a partial checksum. Every
  * frame the port's sink receives is then read by tshark with checksum validation on: every IPv4,
  * TCP and UDP checksum verifies, no frame is longer than the MTU allows, TCP payloads put back in
@@ -113,9 +114,19 @@ class PcapOffloadTest {
             inNs(ns, "ip", "addr", "add", v4Far + "/24", "dev", far);
             inNs(ns, "ip", "addr", "add", v6Far + "/64", "dev", far, "nodad");
             inNs(ns, "ip", "link", "set", far, "up");
+            // The tenant's own VXLAN over the veth (outer UDP checksums on), as a nested overlay runs.
+            String tunnelNear = "10.196." + s + ".1";
+            sh("ip", "link", "add", near + "v", "type", "vxlan", "id", "77", "local", v4Near, "remote", v4Far,
+                    "dstport", Integer.toString(port + 4), "udpcsum", "dev", near);
+            sh("ip", "addr", "add", tunnelNear + "/24", "dev", near + "v");
+            sh("ip", "link", "set", near + "v", "up");
+            inNs(ns, "ip", "link", "add", "vx", "type", "vxlan", "id", "77", "local", v4Far, "remote", v4Near,
+                    "dstport", Integer.toString(port + 4), "udpcsum", "dev", far);
+            inNs(ns, "ip", "addr", "add", "10.196." + s + ".2/24", "dev", "vx");
+            inNs(ns, "ip", "link", "set", "vx", "up");
             Map<String, String> features = features(inNs(ns, "ethtool", "-k", far));
             for (String f : List.of("tx-checksumming", "tcp-segmentation-offload", "generic-segmentation-offload",
-                    "tx-udp-segmentation")) {
+                    "tx-udp-segmentation", "tx-udp_tnl-segmentation", "tx-udp_tnl-csum-segmentation")) {
                 assertEquals("on", features.get(f), f + " must be the veth's default here: " + features);
             }
             assertTrue(inNs(ns, "ip", "link", "show", far).contains("mtu 1500"));
@@ -127,6 +138,9 @@ class PcapOffloadTest {
 
             String v4Sent = tcp(ns, v4Near, port, 1);
             String v6Sent = tcp(ns, v6Near, port + 1, 2);
+            long errorsBeforeTunnel = pcap.counters().rxErrors.sum();
+            String tunnelSent = tcp(ns, tunnelNear, port + 5, 4);
+            long tunnelErrors = pcap.counters().rxErrors.sum() - errorsBeforeTunnel;
             inNs(ns, "python3", "-c", UDP, v4Near, Integer.toString(port + 2));
             byte[] vlanPayload = new byte[5_000];
             new java.util.Random(3).nextBytes(vlanPayload);
@@ -138,8 +152,12 @@ class PcapOffloadTest {
                 got.add(f);
             }
             List<String[]> rows;
+            List<String[]> tunnel;
             try {
                 rows = tshark(got, port);
+                tunnel = Tshark.fieldsWith(dir, got, List.of("-d", "udp.port==" + (port + 4) + ",vxlan", "-E", "occurrence=a"),
+                        "tcp.dstport == " + (port + 5), "frame.len", "ip.checksum.status", "udp.checksum.status",
+                        "tcp.checksum.status", "tcp.seq_raw", "tcp.payload");
             } finally {
                 got.forEach(ByteBuf::release);
             }
@@ -183,9 +201,29 @@ class PcapOffloadTest {
             } else {
                 // Without the virtio header a UDP super-frame's datagram boundaries are lost: refused, counted.
                 assertEquals(List.of("208", "1008", "1480"), lengths);
-                assertEquals(1, pcap.counters().rxErrors.sum());
+                assertEquals(1 + tunnelErrors, pcap.counters().rxErrors.sum());
             }
             assertTrue(tcpSegments > 2 * TCP_BYTES / 1448);
+            if (vnetHeader) {
+                // TCP inside the tenant's VXLAN: outer IPv4 and UDP, inner IPv4 and TCP all verify.
+                TreeMap<Long, byte[]> bySeq = new TreeMap<>();
+                for (String[] r : tunnel) {
+                    assertTrue(Integer.parseInt(r[0]) <= 1514, "longer than MTU 1500 allows: " + String.join(",", r));
+                    assertEquals("1,1", r[1], "outer and inner IPv4 header checksums: " + String.join(",", r));
+                    assertEquals("1", r[2], "outer UDP checksum: " + String.join(",", r));
+                    assertEquals("1", r[3], "inner TCP checksum: " + String.join(",", r));
+                    if (!r[5].isEmpty()) {
+                        bySeq.put(Long.parseLong(r[4]), HexFormat.of().parseHex(r[5].replace(":", "")));
+                    }
+                }
+                ByteArrayOutputStream stream = new ByteArrayOutputStream();
+                bySeq.values().forEach(stream::writeBytes);
+                assertEquals(tunnelSent, TCP_BYTES + " " + sha256(stream.toByteArray()), "the tunnelled TCP stream");
+                assertEquals(0, tunnelErrors);
+            } else {
+                // Without the virtio header the inner TCP of a tunnel super-frame is not found: refused, counted.
+                assertTrue(tunnelErrors > 0 && tunnel.stream().allMatch(r -> Integer.parseInt(r[0]) <= 1514));
+            }
             long gsoFrames = pcap.counters().rxGsoFrames.sum();
             long gsoSegments = pcap.counters().rxGsoSegments.sum();
             assertTrue(gsoFrames > 0 && gsoSegments > 2 * gsoFrames,
@@ -195,6 +233,7 @@ class PcapOffloadTest {
                 pcap.close();
             }
             frames.releaseAll();
+            run("ip", "link", "del", "dev", near + "v");
             run("ip", "link", "del", "dev", near);
             run("ip", "netns", "del", ns);
         }

@@ -24,6 +24,12 @@ final class Tshark {
      */
     static List<String[]> fields(Path dir, List<ByteBuf> frames, String filter, String... fields)
             throws IOException, InterruptedException {
+        return fieldsWith(dir, frames, List.of(), filter, fields);
+    }
+
+    /** As {@link #fields(Path, List, String, String...)} with more tshark options ({@code -d} decode-as, {@code -E}). */
+    static List<String[]> fieldsWith(Path dir, List<ByteBuf> frames, List<String> options, String filter, String... fields)
+            throws IOException, InterruptedException {
         Path pcap = Files.createTempFile(dir, "frames", ".pcap");
         ByteArrayOutputStream file = new ByteArrayOutputStream();
         ByteBuffer header = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
@@ -42,6 +48,7 @@ final class Tshark {
                 "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
                 "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.analyze_sequence_numbers:FALSE",
                 "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f"));
+        command.addAll(options);
         if (filter != null) {
             command.addAll(List.of("-Y", filter));
         }
