@@ -58,6 +58,7 @@ final class PacketReader implements Runnable {
     private final PortCounters counters;
     private final TenantPort.FrameSink sink;
     private boolean saidDown;
+    private boolean saidUndescribed;
 
     PacketReader(PcapPort port, PacketSocket socket, int wakeFd, AtomicBoolean closed,
                  ByteBufAllocator alloc, PortCounters counters, TenantPort.FrameSink sink) {
@@ -168,6 +169,17 @@ final class PacketReader implements Runnable {
             if (!saidDown) {
                 saidDown = true;
                 LOG.warning(port.name() + ": the interface went down; frames are read again once it is up");
+            }
+            return true;
+        }
+        if (errno == Libc.EINVAL) {
+            // packet_recvmsg: a GSO frame no virtio header can describe (SCTP, fraglist); the kernel
+            // has dropped it. Counted; reading goes on.
+            counters.rxErrors.increment();
+            if (!saidUndescribed) {
+                saidUndescribed = true;
+                LOG.warning(port.name() + ": the kernel could not describe a GSO frame in a virtio header and dropped it"
+                        + " (further ones counted in rxErrors only)");
             }
             return true;
         }
