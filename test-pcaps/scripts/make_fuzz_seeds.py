@@ -16,7 +16,7 @@ import os
 import struct
 
 from scapy.all import (  # noqa: F401  (scapy's layers register themselves)
-    ESP, IP, UDP, Dot1AD, Dot1Q, Ether, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+    ESP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
     IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Raw, rdpcap)
 from scapy.contrib.geneve import GENEVE  # noqa: F401
 from scapy.layers.vxlan import VXLAN
@@ -194,6 +194,38 @@ def decap():
     s.add("ike-non-esp-marker", b"\x00" + wire(b"\x00\x00\x00\x00" + b"ike", 4500, sport=4500))
 
 
+def software_offloads():
+    """A virtio_net_hdr (or none: a flag byte and an MTU) and a frame, as a TAP or pcap reader has them."""
+    s = Seeds(inputs("overlay", "dev.overlay.gateway.port", "SoftwareOffloadsFuzzTest",
+                     "anyFrameIsDeliveredWholeOrRefusedWithNothingDelivered"))
+
+    def header(flags, gso_type, gso_size, csum_start, csum_offset, hdr_len=0):
+        return struct.pack("<BBHHHH", flags, gso_type, hdr_len, gso_size, csum_start, csum_offset)
+
+    def seed(name, hdr, frame, without=0, mtu=1500):
+        s.add(name, hdr + bytes([without]) + struct.pack("<H", mtu - 576) + bytes(frame))
+
+    none = header(0, 0, 0, 0, 0)
+    payload = bytes(range(256)) * 11
+    tcp4 = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IP(src="10.0.0.1", dst="10.0.0.2") \
+        / TCP(sport=40000, dport=5201, flags="PA", seq=7) / payload
+    tcp6 = Ether() / IPv6(src="fd00::1", dst="fd00::2") / TCP(sport=40000, dport=5201, flags="PA") / payload
+    udp4 = Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=4433, dport=443) / payload
+    tagged = Ether() / Dot1Q(vlan=100) / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=4433, dport=443) / payload[:600]
+    seed("tso-ipv4", header(1, 1, 1000, 34, 16), tcp4)
+    seed("tso-ipv6-ecn", header(1, 4 | 0x80, 1220, 54, 16), tcp6)
+    seed("uso-ipv4", header(1, 5, 700, 34, 6), udp4)
+    seed("partial-udp-tagged", header(1, 0, 0, 38, 6), tagged)
+    seed("ufo", header(1, 3, 1000, 34, 6), udp4)
+    seed("plain", none, bytes(tcp4)[:200])
+    tunnelled = Ether() / IP(src="10.1.0.1", dst="10.1.0.2") / UDP(sport=49999, dport=4789) / VXLAN(vni=5) \
+        / Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=40000, dport=5201, flags="PA") / payload[:2500]
+    seed("tso-in-vxlan", header(1, 1, 1000, 84, 16), tunnelled)
+    seed("fallback-tcp-super-frame", none, tcp4, without=3)
+    seed("fallback-partial-udp-tagged", none, tagged, without=3)
+    seed("fallback-udp-super-frame", none, udp4, without=3, mtu=1280)
+
+
 def capture_files():
     s = Seeds(inputs("pcap-tools", "dev.overlay.pcap.capture", "CaptureReaderFuzzTest", "readArbitraryFile"))
     files = [os.path.join(ROOT, "test-pcaps", "tenant-red.pcap"),
@@ -216,4 +248,5 @@ if __name__ == "__main__":
     esp()
     config_text()
     decap()
+    software_offloads()
     capture_files()

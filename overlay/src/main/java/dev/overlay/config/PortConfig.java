@@ -24,7 +24,7 @@ public sealed interface PortConfig {
         }
     }
 
-    /** An existing interface read and written through libpcap. */
+    /** An existing interface read and written through an AF_PACKET socket (the gateway's pcap port). */
     record PcapPort(String interfaceName) implements PortConfig {
         public PcapPort {
             Objects.requireNonNull(interfaceName, "interfaceName");

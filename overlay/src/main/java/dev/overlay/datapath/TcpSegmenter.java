@@ -48,24 +48,15 @@ public final class TcpSegmenter {
     public static int segment(ByteBuf frame, int l4Offset, int mss, ByteBufAllocator alloc, Consumer<ByteBuf> out) {
         int base = frame.readerIndex();
         int length = frame.readableBytes();
-        if (mss <= 0 || length < 14) {
+        int l3 = networkOffset(frame);
+        if (mss <= 0 || l3 < 0) {
             return -1;
         }
-        int l3 = 12;
-        int etherType = frame.getUnsignedShort(base + l3);
-        while ((etherType == ETHERTYPE_VLAN || etherType == ETHERTYPE_QINQ) && l3 + 6 <= length) {
-            l3 += 4;
-            etherType = frame.getUnsignedShort(base + l3);
-        }
-        l3 += 2;
-        boolean v4 = etherType == ETHERTYPE_IPV4;
-        if (!v4 && etherType != ETHERTYPE_IPV6) {
-            return -1;
-        }
+        boolean v4 = frame.getUnsignedByte(base + l3) >> 4 == 4;
         int l4;
         if (v4) {
-            if (l3 + 20 > length || frame.getUnsignedByte(base + l3) >> 4 != 4
-                    || frame.getUnsignedByte(base + l3 + 9) != PROTOCOL_TCP) {
+            if (l3 + 20 > length || frame.getUnsignedByte(base + l3 + 9) != PROTOCOL_TCP
+                    || (frame.getUnsignedByte(base + l3) & 0x0F) < 5) {
                 return -1;
             }
             l4 = l3 + (frame.getUnsignedByte(base + l3) & 0x0F) * 4;
@@ -73,10 +64,13 @@ public final class TcpSegmenter {
                 return -1;
             }
         } else {
-            if (l3 + 40 > length || frame.getUnsignedByte(base + l3) >> 4 != 6) {
+            if (l3 + 40 > length) {
                 return -1;
             }
-            if (l4Offset < 0 && frame.getUnsignedByte(base + l3 + 6) != PROTOCOL_TCP) {
+            int next = frame.getUnsignedByte(base + l3 + 6);
+            // TCP, or extension headers before it (hop-by-hop, routing, destination options);
+            // never a tunnel (UDP, GRE, IP in IPv6), whose outer lengths this would leave stale.
+            if (next != PROTOCOL_TCP && (l4Offset < 0 || next != 0 && next != 43 && next != 60)) {
                 return -1;
             }
             l4 = l4Offset < 0 ? l3 + 40 : l4Offset;
@@ -133,6 +127,34 @@ public final class TcpSegmenter {
             out.accept(seg);
         }
         return count;
+    }
+
+    /**
+     * Where the IP header of an Ethernet frame starts (after any 802.1Q and 802.1ad tags), relative
+     * to its first readable byte, or -1 when the frame carries neither IPv4 nor IPv6 (the version
+     * nibble must agree with the EtherType) or is too short to say.
+     */
+    public static int networkOffset(ByteBuf frame) {
+        int base = frame.readerIndex();
+        int length = frame.readableBytes();
+        if (length < 15) {
+            return -1;
+        }
+        int l3 = 12;
+        int etherType = frame.getUnsignedShort(base + l3);
+        while ((etherType == ETHERTYPE_VLAN || etherType == ETHERTYPE_QINQ) && l3 + 6 <= length) {
+            l3 += 4;
+            etherType = frame.getUnsignedShort(base + l3);
+        }
+        l3 += 2;
+        if (l3 >= length) {
+            return -1;
+        }
+        int version = frame.getUnsignedByte(base + l3) >> 4;
+        if (etherType == ETHERTYPE_IPV4 && version == 4 || etherType == ETHERTYPE_IPV6 && version == 6) {
+            return l3;
+        }
+        return -1;
     }
 
     /**

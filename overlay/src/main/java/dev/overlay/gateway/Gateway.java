@@ -192,12 +192,22 @@ public final class Gateway implements AutoCloseable {
                     "security", t.config().security().configName(), "mss-clamp",
                     t.clampsMss() ? t.mss4() + "/" + t.mss6() : "off");
         }
-        ports.forEach((k, p) -> log.info("port-opened", "tenant", k.tenant(), "port", p.name()));
+        ports.forEach(this::logOpened);
         started = true;
     }
 
     public String name() {
         return name;
+    }
+
+    /** {@code port-opened tenant=T port=P [path="how the kernel hands the port its frames"]}. */
+    private void logOpened(TenantPorts.Key key, TenantPort port) {
+        String path = port.path();
+        if (path.isEmpty()) {
+            log.info("port-opened", "tenant", key.tenant(), "port", port.name());
+        } else {
+            log.info("port-opened", "tenant", key.tenant(), "port", port.name(), "path", path);
+        }
     }
 
     /** The metrics endpoint as bound (a configured port 0 becomes the one the system chose), or null. */
@@ -287,7 +297,7 @@ public final class Gateway implements AutoCloseable {
             log.info(c.event(), c.keyValues());
             described.add(c.toString());
         }
-        opened.forEach((k, p) -> log.info("port-opened", "tenant", k.tenant(), "port", p.name()));
+        opened.forEach(this::logOpened);
         removedPorts.forEach(p -> log.info("port-closed", "port", p.name()));
         log.info("reloaded", "config", next.source(), "changes", changes.size());
         return new ReloadResult(true, described, List.of());

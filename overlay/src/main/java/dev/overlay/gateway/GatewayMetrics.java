@@ -194,8 +194,12 @@ final class GatewayMetrics implements AutoCloseable {
                     cb.call(p.txDropped(), name, "tx");
                     cb.call(p.rxErrors(), name, "rx");
                 })).register(r);
+        CounterWithCallback.builder().name("overlay_port_kernel_drops_total")
+                .help("Frames the kernel dropped at a pcap port's socket, its receive buffer full, before the port read them")
+                .labelNames("port")
+                .callback(cb -> s.get().ports().forEach((name, p) -> cb.call(p.rxKernelDrops(), name))).register(r);
         CounterWithCallback.builder().name("overlay_port_gso_frames_total")
-                .help("TCP super-frames (GSO virtio header) a port read and cut into segments (rx) or coalesced and wrote (tx)")
+                .help("TCP or UDP super-frames (GSO virtio header) a port read and cut into segments (rx), TCP ones coalesced and written (tx)")
                 .labelNames("port", "direction")
                 .callback(cb -> s.get().ports().forEach((name, p) -> {
                     cb.call(p.rxGsoFrames(), name, "rx");

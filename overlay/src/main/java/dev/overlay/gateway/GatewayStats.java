@@ -45,12 +45,14 @@ public record GatewayStats(Map<String, TenantStats> tenants, List<SaStats> sas,
     public record SaStats(String spi, String direction, String peer, long packets, long bytes, Map<String, Long> drops) {}
 
     /**
-     * One port's frames each way; gso: TCP super-frames read (rx, each cut into segments) and
-     * written (tx, each coalesced from segments), counted also in rxFrames/txFrames as segments.
+     * One port's frames each way; gso: TCP or UDP super-frames read (rx, each cut into segments)
+     * and TCP ones written (tx, each coalesced from segments), counted also in rxFrames/txFrames as
+     * segments; rxKernelDrops: frames the kernel dropped at a pcap port's socket, its receive
+     * buffer full, before the port read them (0 for other ports).
      */
     public record PortStats(String tenant, long rxFrames, long rxBytes, long txFrames, long txBytes,
                             long txDropped, long rxErrors, long rxGsoFrames, long rxGsoSegments,
-                            long txGsoFrames, long txGsoSegments) {}
+                            long txGsoFrames, long txGsoSegments, long rxKernelDrops) {}
 
     /** The count of one drop reason over every stage. */
     public long drops(String reason) {

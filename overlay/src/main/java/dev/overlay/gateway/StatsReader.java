@@ -80,7 +80,7 @@ final class StatsReader {
             PortCounters c = p.counters();
             portStats.put(name, new GatewayStats.PortStats(tenantOfPort.getOrDefault(name, ""), c.rxFrames.sum(),
                     c.rxBytes.sum(), c.txFrames.sum(), c.txBytes.sum(), c.txDropped.sum(), c.rxErrors.sum(), c.rxGsoFrames.sum(),
-                    c.rxGsoSegments.sum(), c.txGsoFrames.sum(), c.txGsoSegments.sum()));
+                    c.rxGsoSegments.sum(), c.txGsoFrames.sum(), c.txGsoSegments.sum(), c.rxKernelDrops.sum()));
         });
         List<GatewayStats.WorkerSocketStats> sockets = new ArrayList<>();
         if (underlay.workerSockets()) {

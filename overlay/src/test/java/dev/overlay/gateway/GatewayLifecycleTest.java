@@ -118,6 +118,7 @@ class GatewayLifecycleTest {
             assertEquals(1, value(b, "overlay_fdb_entries", "tenant=\"blue\""), b);
             assertEquals(0, value(b, "overlay_underlay_kernel_drops_total", "reason=\"receive-buffer-full\""), b);
             assertEquals(7, value(b, "overlay_port_frames_total", "tenant=\"blue\"", "direction=\"tx\""), b);
+            assertEquals(0, value(b, "overlay_port_kernel_drops_total", "port="), b); // pcap ports only
             assertTrue(value(b, "overlay_worker_packets_total", "worker=\"0\"")
                     + value(b, "overlay_worker_packets_total", "worker=\"1\"") >= 7, b);
             blueA.inject(TwoGateways.frameDf(MAC_2, MAC_1, "x".repeat(1500))); // larger than blue's MTU, DF

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * {@code overlay run} as user nobody in a child JVM started by util-linux {@code setpriv}, as
  * THREAT-MODEL.md tells operators to run it: with CAP_NET_ADMIN and CAP_NET_RAW only (ambient, so
  * the JVM keeps them) a TAP port and raw protocol-50 ESP open; without them the same config stops
- * with one sentence and exit 2; a config of {@code udp} ports and ESP in UDP needs no capability.
+ * with one sentence and exit 2; a {@code pcap} port needs CAP_NET_RAW alone; a config of {@code udp}
+ * ports and ESP in UDP needs no capability.
  * The test itself must be root to switch users: under CI (which runs as root) anything else fails.
  */
 class PrivilegesTest {
@@ -118,13 +119,44 @@ class PrivilegesTest {
     }
 
     @Test
-    void withoutTheCapabilitiesTapAndRawEspAreOneSentenceAndExitTwo() throws Exception {
+    void pcapPortOpensAsNobodyWithOnlyNetRaw() throws Exception {
+        if (!rootOrCi()) {
+            return;
+        }
+        String veth = "ovprp" + ProcessHandle.current().pid() % 100000;
+        NetLab.sh("ip", "link", "add", veth, "type", "veth", "peer", "name", veth + "p");
+        Process p;
+        try {
+            NetLab.sh("ip", "link", "set", veth, "up");
+            p = run(config("pcap.yaml", "udp", "{ type: pcap, interface: " + veth + " }"),
+                    "--inh-caps=+net_raw", "--ambient-caps=+net_raw");
+        } catch (IOException | RuntimeException | Error e) {
+            NetLab.run("ip", "link", "del", veth);
+            throw e;
+        }
+        try {
+            String log = awaitStarted(p);
+            assertTrue(log.contains("port=pcap:" + veth) && log.contains("vnet-hdr"), log);
+            String status = Files.readString(Path.of("/proc/" + p.pid() + "/status"));
+            // CAP_NET_RAW is bit 13 and nothing else: the 4 MB buffers fall back to SO_RCVBUF quietly.
+            assertTrue(status.contains("CapEff:\t0000000000002000"), status);
+        } finally {
+            p.destroy();
+            NetLab.run("ip", "link", "del", veth);
+        }
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), () -> drain(p.getErrorStream()));
+    }
+
+    @Test
+    void withoutTheCapabilitiesTapRawEspAndPcapAreOneSentenceAndExitTwo() throws Exception {
         if (!rootOrCi()) {
             return;
         }
         Path tapConfig = config("tap.yaml", "udp", "{ type: tap, name: ovnocap0 }");
         Path rawConfig = config("raw.yaml", "ip", udpPort());
-        for (Path config : List.of(tapConfig, rawConfig)) {
+        Path pcapConfig = config("pcap-nocap.yaml", "udp", "{ type: pcap, interface: lo }");
+        for (Path config : List.of(tapConfig, rawConfig, pcapConfig)) {
             Process p = run(config, "--inh-caps=-all");
             assertTrue(p.waitFor(30, TimeUnit.SECONDS), "exits by itself");
             String err = drain(p.getErrorStream()).strip();

@@ -16,11 +16,13 @@ import java.lang.invoke.VarHandle;
 import java.util.Locale;
 
 /**
- * The few libc calls the TAP port makes, through FFM (java.lang.foreign), each returning its result
- * with errno captured by the linker (errno read after a Java call could belong to the JVM).
+ * The few libc calls the TAP and pcap ports make, through FFM (java.lang.foreign), each returning
+ * its result with errno captured by the linker (errno read after a Java call could belong to the
+ * JVM).
  *
  * <p>Constants are Linux x86_64 and aarch64 ({@code <fcntl.h>}, {@code <linux/if_tun.h>},
- * {@code <linux/sockios.h>}, {@code <asm-generic/errno-base.h>}); both share these values.
+ * {@code <linux/sockios.h>}, {@code <asm-generic/errno-base.h>}, {@code <asm-generic/errno.h>},
+ * {@code <asm-generic/socket.h>}); both share these values.
  */
 final class Libc {
     static final int O_RDWR = 0x2;
@@ -28,8 +30,20 @@ final class Libc {
     static final int O_CLOEXEC = 0x80000;
 
     static final int AF_INET = 2;
+    static final int AF_PACKET = 17;
     static final int SOCK_DGRAM = 2;
+    static final int SOCK_RAW = 3;
+    static final int SOCK_NONBLOCK = 0x800;
     static final int SOCK_CLOEXEC = 0x80000;
+    static final int SOL_SOCKET = 1;
+    static final int SO_SNDBUF = 7;
+    static final int SO_RCVBUF = 8;
+    /** As SO_SNDBUF and SO_RCVBUF, past net.core.wmem_max and rmem_max; needs CAP_NET_ADMIN. */
+    static final int SO_SNDBUFFORCE = 32;
+    static final int SO_RCVBUFFORCE = 33;
+    /** recvmsg(2) flags: the datagram was longer than the buffer; and don't block. */
+    static final int MSG_TRUNC = 0x20;
+    static final int MSG_DONTWAIT = 0x40;
     static final int EFD_CLOEXEC = 0x80000;
     static final int EFD_NONBLOCK = 0x800;
 
@@ -42,12 +56,16 @@ final class Libc {
     static final int ENOENT = 2;
     static final int EINTR = 4;
     static final int EIO = 5;
+    static final int ENXIO = 6;
     static final int EAGAIN = 11;
     static final int EACCES = 13;
     static final int EBUSY = 16;
     static final int ENODEV = 19;
     static final int EINVAL = 22;
     static final int EBADFD = 77;
+    static final int EMSGSIZE = 90;
+    static final int ENOPROTOOPT = 92;
+    static final int ENETDOWN = 100;
     static final int ENOBUFS = 105;
 
     /** {@code _IOW('T', 202, int)}: attach this fd to the TUN/TAP device named in the ifreq. */
@@ -59,6 +77,7 @@ final class Libc {
     static final int TUN_F_TSO6 = 0x04;
     static final long SIOCGIFFLAGS = 0x8913;
     static final long SIOCSIFFLAGS = 0x8914;
+    static final long SIOCGIFMTU = 0x8921;
 
     static final short IFF_UP = 0x1;
     static final short IFF_TAP = 0x0002;
@@ -71,6 +90,8 @@ final class Libc {
     static final int IFREQ_SIZE = 40;
     static final int IFNAMSIZ = 16;
     static final int IFREQ_FLAGS = 16;
+    /** Where SIOCGIFMTU leaves the MTU (int ifru_mtu, the same union). */
+    static final int IFREQ_MTU = 16;
 
     /** {@code struct pollfd}: int fd; short events; short revents. */
     static final int POLLFD_SIZE = 8;
@@ -91,6 +112,13 @@ final class Libc {
     private static final MethodHandle SOCKET = errnoCall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle EVENTFD = errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle BIND = errnoCall("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle SETSOCKOPT = errnoCall("setsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle GETSOCKOPT = errnoCall("getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle RECVMSG = errnoCall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle IF_NAMETOINDEX = errnoCall("if_nametoindex", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     @SuppressWarnings("restricted") // as every downcall here: native access is enabled (bin/overlay, the shaded jar's manifest)
     private static final MethodHandle STRERROR = LINKER.downcallHandle(
             LIBC.find("strerror").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_INT));
@@ -203,6 +231,56 @@ final class Libc {
     static int eventfd(int initial, int flags) {
         try {
             return (int) EVENTFD.invokeExact(STATE.get(), initial, flags);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static int bind(int fd, MemorySegment address, int length) {
+        try {
+            return (int) BIND.invokeExact(STATE.get(), fd, address, length);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static int setsockopt(int fd, int level, int name, MemorySegment value, int length) {
+        try {
+            return (int) SETSOCKOPT.invokeExact(STATE.get(), fd, level, name, value, length);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code setsockopt} of an int option. */
+    static int setsockopt(int fd, int level, int name, int value) {
+        try (Arena arena = Arena.ofConfined()) {
+            return setsockopt(fd, level, name, arena.allocateFrom(JAVA_INT, value), 4);
+        }
+    }
+
+    /** {@code getsockopt} into {@code value}; {@code length} holds its size (an int) and gets the length written. */
+    static int getsockopt(int fd, int level, int name, MemorySegment value, MemorySegment length) {
+        try {
+            return (int) GETSOCKOPT.invokeExact(STATE.get(), fd, level, name, value, length);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** recvmsg(2) with a {@code struct msghdr} at {@code msghdr}. */
+    static long recvmsg(int fd, MemorySegment msghdr, int flags) {
+        try {
+            return (long) RECVMSG.invokeExact(STATE.get(), fd, msghdr, flags);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The index of interface {@code name} in this network namespace, 0 (errno ENODEV) when there is none. */
+    static int ifNameToIndex(MemorySegment name) {
+        try {
+            return (int) IF_NAMETOINDEX.invokeExact(STATE.get(), name);
         } catch (Throwable e) {
             throw new IllegalStateException(e);
         }

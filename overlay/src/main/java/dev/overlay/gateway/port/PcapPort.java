@@ -1,96 +1,91 @@
 package dev.overlay.gateway.port;
 
-import dev.overlay.datapath.Buffers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Locale;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
-import org.pcap4j.core.NotOpenException;
-import org.pcap4j.core.PcapHandle;
-import org.pcap4j.core.PcapHandle.PcapDirection;
-import org.pcap4j.core.PcapNativeException;
-import org.pcap4j.core.PcapNetworkInterface.PromiscuousMode;
 
 /**
- * An existing interface (a veth end, a physical NIC, a bridge port) read and written through
- * libpcap: promiscuous, immediate mode, and direction IN, so what {@link #send} injects is not
- * captured again and looped back into the overlay.
+ * An existing interface (a veth end, a physical NIC, a bridge port) as a tenant port, the config's
+ * {@code { type: pcap, interface: IF }}: read and written through an AF_PACKET socket
+ * ({@link PacketSocket}) bound to it, promiscuous, inbound frames only, so what {@link #send}
+ * injects is never read back into the overlay.
  *
- * <p>Costs: Pcap4J hands each captured frame over as a new byte[], which is then copied into a
- * pooled buffer with headroom; sends copy into a per-thread byte[]. Fine for a lab or a few
- * hundred Mbit/s; the TAP port is the zero-copy path.
+ * <p>Offloads: with transmit checksum offload and TSO/GSO on (the default of veth and of nearly
+ * every NIC), the frames a packet socket sees leaving the tenant's stack carry TCP and UDP
+ * checksums nobody has computed yet (CHECKSUM_PARTIAL) and may be 64 KB super-frames. The socket
+ * reads with PACKET_VNET_HDR, so each frame comes with a {@link VirtioNetHeader} saying so, and the
+ * reader ({@link PacketReader}) finishes them as the TAP port's does ({@link SoftwareOffloads}):
+ * checksums completed, TCP and UDP super-frames cut into the segments the wire would carry. On
+ * send, a worker's in-order TCP segments of one flow are coalesced into one super-frame written
+ * with a GSO virtio header ({@link VnetGro}): the kernel takes 64 KB per write and segments it
+ * only if the tenant's side cannot take it whole. Without PACKET_VNET_HDR (a kernel that refuses
+ * it, or {@code -Doverlay.pcap.vnet-hdr=false}) the port says so once, completes every checksum
+ * the kernel marks not ready, cuts TCP super-frames at the interface MTU, and writes frame by frame.
  *
- * <p>NIC offloads: with GRO/TSO on, libpcap sees the kernel's merged super-frames (up to 64 KiB),
- * which are counted in rxErrors. Turn them off on the interface: {@code ethtool -K IF gro off
- * tso off gso off}.
+ * <p>Costs: one recvmsg(2) per frame or super-frame into the reader's buffer and one copy into a
+ * pooled buffer (or one per segment); one write(2) per frame or writev(2) per coalesced train.
+ *
+ * <p>{@link #close()} signals the reader through an eventfd, joins it, waits for senders inside a
+ * write to leave, and only then closes the socket, so no call lands on a reused descriptor number.
  */
-final class PcapPort implements TenantPort {
+final class PcapPort implements TenantPort, VnetGro.Device {
     private static final Logger LOG = Logger.getLogger(PcapPort.class.getName());
-    static final int SNAPLEN = 262_144;
-    private static final int TIMEOUT_MILLIS = 10;
-
-    /** Per sending thread: Pcap4J sends from a byte[] only. */
-    private static final ThreadLocal<byte[][]> SEND_BUFFER = ThreadLocal.withInitial(() -> new byte[][] {new byte[2048]});
+    /**
+     * {@code -Doverlay.pcap.gro=false}: sendHeld writes each frame at once instead of coalescing a
+     * TCP flow's segments (for A/B measurement, and as a way out).
+     */
+    private static final boolean GRO = !"false".equals(System.getProperty("overlay.pcap.gro"));
+    /**
+     * How long the reader waits for room in a full worker queue before dropping: longer than a
+     * TAP reader's 2 ms, because nothing slows the tenant's TCP here (the kernel returns the
+     * sender's buffer as soon as its own stack is done with the frame, so TCP's small-queue limit
+     * never applies) and the socket's receive buffer is the only place a burst can wait.
+     */
+    static final long READER_MAX_WAIT_NANOS = 20_000_000;
 
     private final String interfaceName;
     private final String name;
-    private final PcapHandle handle;
+    private final PacketSocket socket;
+    /** The socket, counted while a sender is inside a write on it. */
+    private final TapQueue gate;
+    private final int wakeFd;
     private final ByteBufAllocator alloc;
     private final PortCounters counters = new PortCounters();
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicBoolean warned = new AtomicBoolean();
+    private final ThreadLocal<VnetGro> gro = ThreadLocal.withInitial(() -> new VnetGro(this));
     private volatile Thread reader;
 
-    private PcapPort(String interfaceName, PcapHandle handle, ByteBufAllocator alloc) {
+    private PcapPort(String interfaceName, PacketSocket socket, int wakeFd, ByteBufAllocator alloc) {
         this.interfaceName = interfaceName;
         this.name = "pcap:" + interfaceName;
-        this.handle = handle;
+        this.socket = socket;
+        this.gate = new TapQueue(socket.fd);
+        this.wakeFd = wakeFd;
         this.alloc = alloc;
     }
 
     static PcapPort open(String interfaceName, ByteBufAllocator alloc) throws PortException {
-        String prefix = "pcap " + interfaceName + ": ";
-        Libpcap.prepare((message, cause) -> new PortException(prefix + message, cause));
-        // /sys/class/net lists every interface of this network namespace, with or without an
-        // address; NetworkInterface.getByName misses one that has no address at all (a veth
-        // with IPv6 off), which is a perfectly good tenant port.
-        if (interfaceName.contains("/") || !Files.exists(Path.of("/sys/class/net", interfaceName))) {
-            throw new PortException(prefix + "no such interface");
-        }
-        try {
-            PcapHandle handle = new PcapHandle.Builder(interfaceName)
-                    .snaplen(SNAPLEN)
-                    .promiscuousMode(PromiscuousMode.PROMISCUOUS)
-                    .immediateMode(true)
-                    .timeoutMillis(TIMEOUT_MILLIS)
-                    .direction(PcapDirection.IN)
-                    .build();
-            return new PcapPort(interfaceName, handle, alloc);
-        } catch (PcapNativeException e) {
-            throw new PortException(prefix + describe(e.getMessage()), e);
-        } catch (LinkageError e) {
-            throw Libpcap.notLoadable(e, (message, cause) -> new PortException(prefix + message, cause));
-        }
+        return open(PacketSocket.open(interfaceName), interfaceName, alloc);
     }
 
-    /** libpcap's activation errors in an operator's words. */
-    static String describe(String message) {
-        String m = message == null ? "" : message;
-        String lower = m.toLowerCase(Locale.ROOT);
-        if (lower.contains("not permitted") || lower.contains("permission")) {
-            return "permission denied (needs CAP_NET_RAW)";
+    /** As {@link #open(String, ByteBufAllocator)}, reading without PACKET_VNET_HDR when {@code vnetHeader} is false (tests). */
+    static PcapPort open(String interfaceName, boolean vnetHeader, ByteBufAllocator alloc) throws PortException {
+        return open(PacketSocket.open(interfaceName, vnetHeader), interfaceName, alloc);
+    }
+
+    private static PcapPort open(PacketSocket socket, String interfaceName, ByteBufAllocator alloc) throws PortException {
+        int wakeFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        if (wakeFd < 0) {
+            int errno = Libc.errno();
+            Libc.close(socket.fd);
+            throw new PortException("pcap " + interfaceName + ": eventfd: " + Libc.strerror(errno));
         }
-        if (lower.contains("no such device")) {
-            return "no such interface";
-        }
-        if (lower.contains("not up")) {
-            return "the interface is down (ip link set dev IF up)";
-        }
-        return "cannot capture: " + m;
+        return new PcapPort(interfaceName, socket, wakeFd, alloc);
     }
 
     @Override
@@ -99,73 +94,59 @@ final class PcapPort implements TenantPort {
     }
 
     @Override
+    public String path() {
+        return socket.path;
+    }
+
+    @Override
     public synchronized void start(FrameSink sink) {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException(name + ": already started");
         }
-        Thread thread = PacketThreads.daemon("port-" + name, () -> readLoop(sink));
-        reader = thread;
-        if (!closed.get()) {
-            thread.start();
-        }
-    }
-
-    private void readLoop(FrameSink sink) {
-        try {
-            // pcap_loop returns only on error or pcap_breakloop, which close() calls; Pcap4J then
-            // throws InterruptedException.
-            handle.loop(-1, (byte[] packet) -> receive(sink, packet));
-        } catch (InterruptedException | NotOpenException e) {
-            // closed
-        } catch (PcapNativeException e) {
-            if (!closed.get()) {
-                LOG.severe(name + ": capture stopped: " + e.getMessage());
-            }
-        }
-    }
-
-    private void receive(FrameSink sink, byte[] packet) {
-        if (packet.length < 14 || packet.length > Ports.MAX_FRAME) {
-            counters.rxErrors.increment();
+        if (closed.get()) {
             return;
         }
-        ByteBuf frame = Buffers.frame(alloc, packet, 0, packet.length);
-        counters.rxFrames.increment();
-        counters.rxBytes.add(packet.length);
-        Sinks.deliver(sink, this, frame, LOG);
+        Thread thread = PacketThreads.daemon("port-" + name,
+                new PacketReader(this, socket, wakeFd, closed, alloc, counters, sink));
+        reader = thread;
+        thread.start();
+    }
+
+    /** The reader has a thread of its own and the socket's 4 MB receive buffer holds frames meanwhile. */
+    @Override
+    public long readerMayWaitNanos() {
+        return READER_MAX_WAIT_NANOS;
     }
 
     @Override
     public boolean send(ByteBuf frame) {
-        try {
-            int length = frame.readableBytes();
-            if (closed.get()) {
-                counters.txDropped.increment();
-                return false;
-            }
-            byte[][] holder = SEND_BUFFER.get();
-            if (holder[0].length < length) {
-                holder[0] = new byte[Math.max(length, holder[0].length * 2)];
-            }
-            frame.getBytes(frame.readerIndex(), holder[0], 0, length);
-            // Pcap4J holds a read lock on the handle across the call, so a concurrent close()
-            // waits for it or makes it fail with NotOpenException: never a send on a freed pcap_t.
-            handle.sendPacket(holder[0], length);
-            counters.txFrames.increment();
-            counters.txBytes.add(length);
-            return true;
-        } catch (NotOpenException e) {
-            counters.txDropped.increment();
-            return false;
-        } catch (PcapNativeException e) {
-            counters.txDropped.increment();
-            if (warned.compareAndSet(false, true)) {
-                LOG.warning(name + ": send: " + e.getMessage() + " (further send errors counted in txDropped only)");
-            }
-            return false;
-        } finally {
-            frame.release();
+        return VnetSend.frame(gate, socket.vnetHeader, closed, frame, alloc, counters, LOG, name);
+    }
+
+    @Override
+    public void sendHeld(ByteBuf frame) {
+        if (GRO && socket.vnetHeader) {
+            gro.get().coalescer.offer(frame);
+        } else {
+            send(frame);
         }
+    }
+
+    @Override
+    public void flush() {
+        if (GRO && socket.vnetHeader) {
+            gro.get().coalescer.flush();
+        }
+    }
+
+    @Override
+    public ByteBufAllocator alloc() {
+        return alloc;
+    }
+
+    @Override
+    public void writeTrain(ByteBuf[] parts, int count, long iov, long total, int segments, int headerLength) {
+        VnetSend.train(gate, closed, parts, count, iov, total, segments, headerLength, counters, LOG, name);
     }
 
     @Override
@@ -178,26 +159,27 @@ final class PcapPort implements TenantPort {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
+            one.set(ValueLayout.JAVA_LONG, 0, 1L);
+            // Never read back, so the eventfd stays readable and the reader wakes whenever it polls.
+            Libc.write(wakeFd, one.address(), 8);
+        }
+        boolean interrupted = false;
         Thread thread = reader;
-        if (thread != null && thread.isAlive()) {
-            boolean interrupted = false;
-            while (thread.isAlive()) {
-                try {
-                    handle.breakLoop();
-                } catch (NotOpenException e) {
-                    break;
-                }
-                try {
-                    thread.join(100);
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
+        while (thread != null && thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
         }
-        handle.close();
+        gate.awaitIdle();
+        Libc.close(socket.fd);
+        Libc.close(wakeFd);
         LOG.fine(() -> name + ": closed " + interfaceName);
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -19,13 +19,16 @@ public final class PortCounters {
      */
     public final LongAdder rxErrors = new LongAdder();
     /**
-     * TCP super-frames read with a GSO virtio header (TSO from the tenant's stack), and the segments
-     * cut from them; a super-frame whose segments would exceed the tenant MTU is handed on whole
-     * (to be answered with one ICMP error) and counted here with no segments.
+     * TCP or UDP super-frames read with a GSO virtio header (TSO or USO from the tenant's stack), or
+     * TCP ones longer than the MTU read without one, and the segments cut from them; a super-frame
+     * whose segments would exceed the tenant MTU is handed on whole (to be answered with one ICMP
+     * error) and counted here with no segments.
      */
     public final LongAdder rxGsoFrames = new LongAdder();
     public final LongAdder rxGsoSegments = new LongAdder();
     /** TCP super-frames written with a GSO virtio header (software GRO), and the segments coalesced into them. */
     public final LongAdder txGsoFrames = new LongAdder();
     public final LongAdder txGsoSegments = new LongAdder();
+    /** Frames the kernel dropped at a pcap port's socket, its receive buffer full (PACKET_STATISTICS tp_drops). */
+    public final LongAdder rxKernelDrops = new LongAdder();
 }

@@ -19,7 +19,7 @@ final class TapDevice {
      * checksums every frame itself before the read, as before offloads: for measuring what they
      * bring (bin/bench-e2e with OVERLAY_JAVA_OPTS) and as a way out should a kernel misbehave.
      */
-    private static final boolean OFFLOADS = !"false".equals(System.getProperty("overlay.tap.offload"));
+    static final boolean OFFLOADS = !"false".equals(System.getProperty("overlay.tap.offload"));
 
     private TapDevice() {
     }

@@ -1,7 +1,6 @@
 package dev.overlay.gateway.port;
 
 import dev.overlay.datapath.Buffers;
-import dev.overlay.datapath.TcpSegmenter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.lang.foreign.Arena;
@@ -24,13 +23,15 @@ import java.util.logging.Logger;
  * <p>Offloads (IFF_VNET_HDR, TUNSETOFFLOAD with checksum and TSO for IPv4 and IPv6): the kernel
  * no longer cuts each 64 KB TCP send into MTU frames before the gateway sees it, it hands over one
  * super-frame with a {@link VirtioNetHeader}, which the reader ({@link TapReader}) splits into
- * MSS-sized frames ({@link TcpSegmenter}): one read(2) and one wake-up of the kernel's stack per
- * 64 KB instead of per frame. Each read lands in the reader's own 65 KB buffer and the frame (or each segment) is
- * copied into a pooled direct buffer after {@link Buffers#HEADROOM}; a frame without GSO longer
- * than {@link Ports#MAX_FRAME}, or a read the kernel may have cut, is counted in rxErrors, never
- * delivered truncated. Writes put a virtio header asking for nothing in the frame's headroom.
+ * MSS-sized frames ({@link SoftwareOffloads}, shared with the pcap port): one read(2) and one
+ * wake-up of the kernel's stack per 64 KB instead of per frame. Each read lands in the reader's
+ * own 65 KB buffer and the frame (or each segment) is copied into a pooled direct buffer after
+ * {@link Buffers#HEADROOM}; a frame without GSO longer than {@link Ports#MAX_FRAME}, or a read the
+ * kernel may have cut, is counted in rxErrors, never delivered truncated. Writes put a virtio
+ * header asking for nothing in the frame's headroom ({@link VnetSend}), or one asking for TCP
+ * segmentation before a coalesced train ({@link VnetGro}).
  */
-final class TapPort implements TenantPort {
+final class TapPort implements TenantPort, VnetGro.Device {
     /** How long a reader waits for room in a full worker queue before dropping (TenantPort.readerMayWaitNanos). */
     static final long READER_MAX_WAIT_NANOS = 2_000_000;
     private static final Logger LOG = Logger.getLogger(TapPort.class.getName());
@@ -50,7 +51,7 @@ final class TapPort implements TenantPort {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final List<Thread> readers = new ArrayList<>();
     /** Each sending thread's software GRO (sendHeld, flush). */
-    private final ThreadLocal<TapGro> gro = ThreadLocal.withInitial(() -> new TapGro(this));
+    private final ThreadLocal<VnetGro> gro = ThreadLocal.withInitial(() -> new VnetGro(this));
 
     private TapPort(String device, TapQueue[] queues, int wakeFd, ByteBufAllocator alloc) {
         this.device = device;
@@ -97,6 +98,11 @@ final class TapPort implements TenantPort {
     }
 
     @Override
+    public String path() {
+        return "tun vnet-hdr" + (TapDevice.OFFLOADS ? " csum tso" : "") + (queues.length > 1 ? " multi-queue" : "");
+    }
+
+    @Override
     public synchronized void start(FrameSink sink) {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException(name + ": already started");
@@ -121,53 +127,12 @@ final class TapPort implements TenantPort {
 
     @Override
     public boolean send(ByteBuf frame) {
-        if (frame.readerIndex() < VirtioNetHeader.SIZE || NativeMemory.address(frame, 0, frame.capacity()) == 0) {
-            // No room for the virtio header in place (never from the datapath, which leaves headroom).
-            ByteBuf copy = Buffers.copy(alloc, frame);
-            frame.release();
-            if (NativeMemory.address(copy, 0, copy.capacity()) == 0) {
-                ByteBuf direct = alloc.directBuffer(copy.capacity());
-                direct.setIndex(Buffers.HEADROOM, Buffers.HEADROOM).writeBytes(copy, copy.readerIndex(), copy.readableBytes());
-                copy.release();
-                copy = direct;
-            }
-            frame = copy;
-        }
-        try {
-            int length = frame.readableBytes();
-            int start = frame.readerIndex() - VirtioNetHeader.SIZE;
-            VirtioNetHeader.writeNone(frame, start);
-            int total = VirtioNetHeader.SIZE + length;
-            // Any queue may transmit; spreading senders by thread keeps them off one descriptor.
-            TapQueue queue = queues[(int) (Thread.currentThread().threadId() % queues.length)];
-            if (!queue.enter(closed)) {
-                counters.txDropped.increment();
-                return false;
-            }
-            long written;
-            int errno = 0;
-            try {
-                written = Libc.write(queue.fd, NativeMemory.address(frame, start, total), total);
-                if (written < 0) {
-                    errno = Libc.errno();
-                }
-            } finally {
-                queue.leave();
-            }
-            if (written == total) {
-                counters.txFrames.increment();
-                counters.txBytes.add(length);
-                return true;
-            }
-            counters.txDropped.increment();
-            if (errno != Libc.EAGAIN && errno != Libc.ENOBUFS && errno != Libc.EINTR) {
-                queue.warnOnce(LOG, name + ": write: " + (errno == 0 ? "short write" : Libc.strerror(errno))
-                        + " (further write errors counted in txDropped only)");
-            }
-            return false;
-        } finally {
-            frame.release();
-        }
+        return VnetSend.frame(queue(), true, closed, frame, alloc, counters, LOG, name);
+    }
+
+    /** Any queue may transmit; spreading senders by thread keeps them off one descriptor. */
+    private TapQueue queue() {
+        return queues[(int) (Thread.currentThread().threadId() % queues.length)];
     }
 
     @Override
@@ -186,49 +151,14 @@ final class TapPort implements TenantPort {
         }
     }
 
-    ByteBufAllocator alloc() {
+    @Override
+    public ByteBufAllocator alloc() {
         return alloc;
     }
 
-    /**
-     * One writev(2) of a coalesced train ({@link TapGro}): {@code iov} already describes the virtio
-     * header and the bytes of {@code parts}, which are released whatever happens.
-     */
-    void writeTrain(ByteBuf[] parts, int count, long iov, long total, int segments, int headerLength) {
-        try {
-            TapQueue queue = queues[(int) (Thread.currentThread().threadId() % queues.length)];
-            if (!queue.enter(closed)) {
-                counters.txDropped.add(segments);
-                return;
-            }
-            long written;
-            int errno = 0;
-            try {
-                written = Libc.writev(queue.fd, iov, count);
-                if (written < 0) {
-                    errno = Libc.errno();
-                }
-            } finally {
-                queue.leave();
-            }
-            if (written == total) {
-                counters.txFrames.add(segments);
-                counters.txBytes.add(total - VirtioNetHeader.SIZE + (long) headerLength * (segments - 1));
-                counters.txGsoFrames.increment();
-                counters.txGsoSegments.add(segments);
-                return;
-            }
-            counters.txDropped.add(segments);
-            if (errno != Libc.EAGAIN && errno != Libc.ENOBUFS && errno != Libc.EINTR) {
-                queue.warnOnce(LOG, name + ": writev: " + (errno == 0 ? "short write" : Libc.strerror(errno))
-                        + " (further write errors counted in txDropped only)");
-            }
-        } finally {
-            for (int i = 0; i < count; i++) {
-                parts[i].release();
-                parts[i] = null;
-            }
-        }
+    @Override
+    public void writeTrain(ByteBuf[] parts, int count, long iov, long total, int segments, int headerLength) {
+        VnetSend.train(queue(), closed, parts, count, iov, total, segments, headerLength, counters, LOG, name);
     }
 
     @Override

@@ -5,9 +5,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
- * One queue of a TAP device: its descriptor, and the count of senders inside write(2) on it, so
- * that close() closes the descriptor only once none is (a closed number can be reused at once by
- * any open(2) in the process, and a late write would then go to the wrong file).
+ * One queue of a TAP device (or a pcap port's packet socket): its descriptor, and the count of
+ * senders inside write(2) on it, so that close() closes the descriptor only once none is (a closed
+ * number can be reused at once by any open(2) in the process, and a late write would then go to
+ * the wrong file).
  */
 final class TapQueue {
     final int fd;

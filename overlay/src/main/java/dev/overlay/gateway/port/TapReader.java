@@ -1,35 +1,28 @@
 package dev.overlay.gateway.port;
 
 import dev.overlay.datapath.Buffers;
-import dev.overlay.datapath.PathMtu;
-import dev.overlay.datapath.TcpSegmenter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
  * The reader of one {@link TapPort} queue, on a thread of its own: it polls the queue and the
  * port's wake eventfd, reads a virtio header and a frame (or a TSO super-frame) per read(2) into
  * its own 65 KB buffer, and hands the sink each frame in a pooled direct buffer after
- * {@link Buffers#HEADROOM}, or a TCP super-frame as its MSS-sized segments ({@link TcpSegmenter},
- * software GSO). It returns once the port is closed (the eventfd is signalled), or on an error
- * that no later read can undo (the device deleted under it), which it logs.
+ * {@link Buffers#HEADROOM}, or a TCP super-frame as its MSS-sized segments (software GSO:
+ * {@link SoftwareOffloads}, which the pcap port's reader shares). It returns once the port is
+ * closed (the eventfd is signalled), or on an error that no later read can undo (the device
+ * deleted under it), which it logs.
  */
 final class TapReader implements Runnable {
     /** TapPort's logger: what a reader says is about its port. */
     private static final Logger LOG = Logger.getLogger(TapPort.class.getName());
     /** Frames read without returning to poll, so a closing port is noticed under load. */
     private static final int READ_BATCH = 64;
-    /**
-     * The largest frame TSO hands over: a 64 KB IP datagram (the device's default gso_max_size)
-     * behind Ethernet and two 802.1Q tags, with room to spare so a full read means a cut one.
-     */
-    private static final int MAX_SUPER_FRAME = 65_536 + 1_024;
 
     private final TapPort port;
     private final String name;
@@ -63,13 +56,9 @@ final class TapReader implements Runnable {
      * or a TCP super-frame as its MSS-sized segments (software GSO).
      */
     private void readLoop(TapQueue queue, TenantPort.FrameSink sink) {
-        int area = VirtioNetHeader.SIZE + MAX_SUPER_FRAME;
+        int area = VirtioNetHeader.SIZE + SoftwareOffloads.MAX_SUPER_FRAME;
         ByteBuf in = alloc.directBuffer(area, area);
-        Consumer<ByteBuf> toSink = frame -> {
-            counters.rxFrames.increment();
-            counters.rxBytes.add(frame.readableBytes());
-            deliver(sink, frame);
-        };
+        SoftwareOffloads offloads = new SoftwareOffloads(port, alloc, counters, sink, LOG);
         try (Arena arena = Arena.ofConfined()) {
             long address = NativeMemory.address(in, 0, area);
             MemorySegment fds = arena.allocate(2L * Libc.POLLFD_SIZE, 8);
@@ -107,7 +96,8 @@ final class TapReader implements Runnable {
                         continue;
                     }
                     in.setIndex(VirtioNetHeader.SIZE, (int) length);
-                    if (!offloaded(in, toSink)) {
+                    if (!offloads.withHeader(in, VirtioNetHeader.flags(in, 0), VirtioNetHeader.gsoType(in, 0),
+                            VirtioNetHeader.gsoSize(in, 0), VirtioNetHeader.csumStart(in, 0), VirtioNetHeader.csumOffset(in, 0))) {
                         counters.rxErrors.increment();
                     }
                 }
@@ -115,57 +105,5 @@ final class TapReader implements Runnable {
         } finally {
             in.release();
         }
-    }
-
-    /** The frame after the virtio header of {@code in}, to {@code toSink}; false when it cannot be delivered. */
-    private boolean offloaded(ByteBuf in, Consumer<ByteBuf> toSink) {
-        int flags = VirtioNetHeader.flags(in, 0);
-        boolean partial = (flags & VirtioNetHeader.F_NEEDS_CSUM) != 0;
-        int csumStart = VirtioNetHeader.csumStart(in, 0);
-        switch (VirtioNetHeader.gsoType(in, 0)) {
-            case VirtioNetHeader.GSO_NONE -> {
-                int length = in.readableBytes();
-                if (length > Ports.MAX_FRAME) {
-                    return false;
-                }
-                ByteBuf frame = alloc.directBuffer(Buffers.HEADROOM + length + Buffers.TAILROOM);
-                frame.setIndex(Buffers.HEADROOM, Buffers.HEADROOM);
-                frame.writeBytes(in, in.readerIndex(), length);
-                if (partial && !TcpSegmenter.completeChecksum(frame, csumStart, VirtioNetHeader.csumOffset(in, 0))) {
-                    frame.release();
-                    return false;
-                }
-                toSink.accept(frame);
-                return true;
-            }
-            case VirtioNetHeader.GSO_TCPV4, VirtioNetHeader.GSO_TCPV6 -> {
-                int gsoSize = VirtioNetHeader.gsoSize(in, 0);
-                if (!PathMtu.segmentsFit(in, partial ? csumStart : -1, gsoSize, sink.tenantMtu(port))) {
-                    // Segments above the tenant MTU would each be refused: the super-frame goes
-                    // whole, for one ICMP error and one too-big drop.
-                    int length = in.readableBytes();
-                    ByteBuf whole = alloc.directBuffer(Buffers.HEADROOM + length + Buffers.TAILROOM);
-                    whole.setIndex(Buffers.HEADROOM, Buffers.HEADROOM);
-                    whole.writeBytes(in, in.readerIndex(), length);
-                    counters.rxGsoFrames.increment();
-                    toSink.accept(whole);
-                    return true;
-                }
-                int segments = TcpSegmenter.segment(in, partial ? csumStart : -1, gsoSize, alloc, toSink);
-                if (segments <= 0) {
-                    return false;
-                }
-                counters.rxGsoFrames.increment();
-                counters.rxGsoSegments.add(segments);
-                return true;
-            }
-            default -> {
-                return false; // UDP fragmentation or segmentation: never offered by TUNSETOFFLOAD
-            }
-        }
-    }
-
-    private void deliver(TenantPort.FrameSink sink, ByteBuf frame) {
-        Sinks.deliver(sink, port, frame, LOG);
     }
 }

@@ -4,7 +4,8 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * Where a tenant's frames enter and leave the gateway: a TAP device, an existing interface through
- * libpcap, or a UDP socket carrying one Ethernet frame per datagram (CONTRACT.md's {@code ports}).
+ * an AF_PACKET socket ({@code pcap}), or a UDP socket carrying one Ethernet frame per datagram
+ * (CONTRACT.md's {@code ports}).
  *
  * <p>Ownership: frames handed to the {@link FrameSink} belong to the sink; frames given to
  * {@link #send} belong to the port, which releases them whether or not they went out.
@@ -33,6 +34,15 @@ public interface TenantPort extends AutoCloseable {
 
     /** A name for logs and metrics: {@code tap:tap-blue}, {@code pcap:veth-blue}, {@code udp:127.0.0.1:7001}. */
     String name();
+
+    /**
+     * How the kernel hands this port its frames, for the {@code port-opened} log line: the device
+     * or socket and the offloads in use ({@code af-packet vnet-hdr ignore-outgoing promiscuous}
+     * for a pcap port); empty when there is nothing to say.
+     */
+    default String path() {
+        return "";
+    }
 
     /** Starts reading; frames go to {@code sink} until {@link #close()}. Called once. */
     void start(FrameSink sink);

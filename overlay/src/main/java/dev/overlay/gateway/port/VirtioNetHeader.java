@@ -4,11 +4,12 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * {@code struct virtio_net_hdr} (virtio 1.2 section 5.1.6, {@code <linux/virtio_net.h>}), the 10
- * bytes before every frame of a TAP device opened with IFF_VNET_HDR: how the kernel tells the
- * reader that a frame is a TCP "super-frame" to segment (gso_type, gso_size) or carries a partial
- * checksum to complete (flags NEEDS_CSUM, csum_start, csum_offset), and how a writer says the
- * same. Fields are little-endian: a TAP device is little-endian unless TUNSETVNETBE is set, and
- * Linux on x86_64 and aarch64 (the platforms of {@link Libc}) is.
+ * bytes before every frame of a TAP device opened with IFF_VNET_HDR and of an AF_PACKET socket
+ * with PACKET_VNET_HDR: how the kernel tells the reader that a frame is a TCP or UDP
+ * "super-frame" to segment (gso_type, gso_size) or carries a partial checksum to complete (flags
+ * NEEDS_CSUM, csum_start, csum_offset), and how a writer says the same. Fields are little-endian:
+ * a TAP device is little-endian unless TUNSETVNETBE is set, AF_PACKET uses the host's order
+ * (vio_le()), and Linux on x86_64 and aarch64 (the platforms of {@link Libc}) is.
  */
 final class VirtioNetHeader {
     static final int SIZE = 10;
@@ -19,7 +20,13 @@ final class VirtioNetHeader {
     static final int GSO_NONE = 0;
     static final int GSO_TCPV4 = 1;
     static final int GSO_TCPV6 = 4;
-    /** Or-ed into gso_type when the super-frame carries CWR (TUN_F_TSO_ECN, which we do not offer). */
+    /** UDP segmentation (USO, SKB_GSO_UDP_L4): each gso_size piece of the payload is a datagram of its own. */
+    static final int GSO_UDP_L4 = 5;
+    /**
+     * Or-ed into gso_type when the stack asks for ECN-correct TSO (SKB_GSO_TCP_ECN: CWR on the
+     * first segment only, which is how segments are always cut here). A TAP device never sets it
+     * (TUN_F_TSO_ECN is not offered); AF_PACKET passes it through.
+     */
     static final int GSO_ECN = 0x80;
 
     private VirtioNetHeader() {

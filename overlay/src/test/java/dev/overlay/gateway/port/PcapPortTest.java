@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * pcap ports on one end of a veth pair whose other end lives in a network namespace, where plain
- * AF_PACKET sockets (python3, no Pcap4J) send and receive: an oracle independent of libpcap.
+ * AF_PACKET sockets of python3 send and receive: an oracle independent of the port's own socket.
+ * What the port does with the kernel's offloads is PcapOffloadTest's.
  */
 class PcapPortTest {
     private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
@@ -49,6 +50,16 @@ class PcapPortTest {
                 print('ready', flush=True)
                 for _ in range(int(sys.argv[3])):
                     print(s.recv(65535).hex(), flush=True)
+            """;
+
+    /** argv: interface, count: that many 1,514-byte test frames. */
+    private static final String FLOOD = """
+            import socket, sys
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88b5))
+            s.bind((sys.argv[1], 0x88b5))
+            frame = bytes.fromhex("020000000001020000000002" + "88b5") + bytes(1500)
+            for _ in range(int(sys.argv[2])):
+                s.send(frame)
             """;
 
     @Test
@@ -118,6 +129,96 @@ class PcapPortTest {
     }
 
     @Test
+    void framesTheKernelDropsWhileTheReaderIsStuckAreCounted() throws Exception {
+        requireRoot();
+        String ns = uniqueName("ovk");
+        String local = uniqueName("ovk");
+        String peer = local + "p";
+        sh("ip", "netns", "add", ns);
+        java.util.concurrent.CountDownLatch stuck = new java.util.concurrent.CountDownLatch(1);
+        PortTesting.Frames frames = new PortTesting.Frames();
+        TenantPort port = null;
+        try {
+            sh("ip", "link", "add", local, "type", "veth", "peer", "name", peer, "netns", ns);
+            sh("ip", "link", "set", "dev", local, "up");
+            sh("ip", "-n", ns, "link", "set", "dev", peer, "up");
+            port = Ports.open(new PortConfig.PcapPort(local), ALLOC);
+            port.start((p, frame) -> {
+                try {
+                    stuck.await(); // a sink that cannot keep up: the socket's 4 MB fill, then the kernel drops
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                frames.receive(p, frame);
+            });
+            int sent = 8_000; // 8,000 frames of 1,514 bytes: about 12 MB, three times the receive buffer
+            sh("ip", "netns", "exec", ns, "python3", "-c", FLOOD, peer, Integer.toString(sent));
+            stuck.countDown();
+            TenantPort open = port;
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < deadline && open.counters().rxFrames.sum() + open.counters().rxKernelDrops.sum() < sent) {
+                Thread.sleep(100);
+            }
+            long drops = port.counters().rxKernelDrops.sum();
+            assertTrue(drops > 0, "the kernel dropped some");
+            assertTrue(port.counters().rxFrames.sum() + drops >= sent,
+                    port.counters().rxFrames.sum() + " read + " + drops + " dropped < " + sent + " sent");
+        } finally {
+            stuck.countDown();
+            if (port != null) {
+                port.close();
+            }
+            frames.releaseAll();
+            run("ip", "link", "del", "dev", local);
+            run("ip", "netns", "del", ns);
+        }
+    }
+
+    @Test
+    void readingResumesOnceAnInterfaceThatWentDownIsUpAgain() throws Exception {
+        requireRoot();
+        String ns = uniqueName("ovu");
+        String local = uniqueName("ovu");
+        String peer = local + "p";
+        sh("ip", "netns", "add", ns);
+        PortTesting.Frames frames = new PortTesting.Frames();
+        TenantPort port = null;
+        try {
+            sh("ip", "link", "add", local, "type", "veth", "peer", "name", peer, "netns", ns);
+            sh("ip", "link", "set", "dev", local, "up");
+            sh("ip", "-n", ns, "link", "set", "dev", peer, "up");
+            port = Ports.open(new PortConfig.PcapPort(local), ALLOC);
+            port.start(frames);
+            sh("ip", "link", "set", "dev", local, "down");
+            Thread.sleep(200); // the reader sees ENETDOWN, says so once, and keeps reading
+            sh("ip", "link", "set", "dev", local, "up");
+            byte[] after = UdpPortTest.frame(100, 5);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            ByteBuf got = null;
+            while (got == null && System.nanoTime() < deadline) {
+                // The veth's carrier comes back a moment after "up": send until one arrives.
+                run("ip", "netns", "exec", ns, "python3", "-c", PACKET_IO, "send", peer, hex(after));
+                got = frames.queue.poll(200, TimeUnit.MILLISECONDS);
+                while (got != null && !isTestFrame(got)) {
+                    got.release();
+                    got = frames.queue.poll(200, TimeUnit.MILLISECONDS);
+                }
+            }
+            assertTrue(got != null, "no frame read after the interface came back up");
+            assertEquals(hex(after), hex(TapPortTest.bytes(got, 0, got.readableBytes())));
+            got.release();
+            assertEquals(List.of("port-pcap:" + local), portThreads("pcap:" + local), "the reader is still there");
+        } finally {
+            if (port != null) {
+                port.close();
+            }
+            frames.releaseAll();
+            run("ip", "link", "del", "dev", local);
+            run("ip", "netns", "del", ns);
+        }
+    }
+
+    @Test
     void interfaceWithoutAnyAddressOpens() throws Exception {
         requireRoot();
         String local = uniqueName("ovq");
@@ -142,11 +243,16 @@ class PcapPortTest {
     }
 
     @Test
-    void libpcapActivationErrorsReadAsCauses() {
-        assertEquals("permission denied (needs CAP_NET_RAW)",
-                PcapPort.describe("eth0: You don't have permission to perform this capture on that device (socket: Operation not permitted)"));
-        assertEquals("no such interface", PcapPort.describe("eth9: No such device exists"));
-        assertEquals("the interface is down (ip link set dev IF up)", PcapPort.describe("eth0: That device is not up"));
+    void interfaceThatIsDownIsOneSentence() throws Exception {
+        requireRoot();
+        String local = uniqueName("ovd");
+        sh("ip", "link", "add", local, "type", "veth", "peer", "name", local + "p");
+        try {
+            PortException e = assertThrows(PortException.class, () -> Ports.open(new PortConfig.PcapPort(local), ALLOC));
+            assertEquals("pcap " + local + ": the interface is down (ip link set dev IF up)", e.getMessage());
+        } finally {
+            run("ip", "link", "del", "dev", local);
+        }
     }
 
     private static boolean isTestFrame(ByteBuf frame) {

@@ -2,34 +2,47 @@ package dev.overlay.gateway.port;
 
 import dev.overlay.datapath.TcpCoalescer;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * One sending thread's software GRO toward a {@link TapPort}: a {@link TcpCoalescer} whose trains
- * are written with one writev(2) each, a {@link VirtioNetHeader} asking for TCP segmentation
- * (gso_type TCPV4 or TCPV6, gso_size, NEEDS_CSUM from the TCP header) in the first frame's
- * headroom, then the first frame, then the payload of the others in place: no copy. The kernel's
- * tun driver turns that into one GSO skb (virtio_net_hdr_to_skb), which the tenant's stack takes
- * whole or which a bridge, veth or NIC segments again. Frames that joined no train are written
- * as before, one write(2) each.
+ * One sending thread's software GRO toward a port that writes frames after a
+ * {@link VirtioNetHeader} (a TAP device, a pcap port's packet socket with PACKET_VNET_HDR): a
+ * {@link TcpCoalescer} whose trains are written with one writev(2) each, a header asking for TCP
+ * segmentation (gso_type TCPV4 or TCPV6, gso_size, NEEDS_CSUM from the TCP header) in the first
+ * frame's headroom, then the first frame, then the payload of the others in place: no copy. The
+ * kernel turns that into one GSO skb (virtio_net_hdr_to_skb, from tun_get_user or packet_snd),
+ * which the tenant's stack takes whole or which a bridge, veth or NIC segments again. Frames that
+ * joined no train are written as before, one write(2) each.
  */
-final class TapGro implements TcpCoalescer.Output {
+final class VnetGro implements TcpCoalescer.Output {
     private static final int IOVEC = 16;
 
-    private final TapPort port;
+    /** Where the trains go. */
+    interface Device {
+        ByteBufAllocator alloc();
+
+        /** Writes one frame, as TenantPort.send. */
+        boolean send(ByteBuf frame);
+
+        /** One writev(2) of {@code count} iovecs at {@code iov}; releases {@code parts}. */
+        void writeTrain(ByteBuf[] parts, int count, long iov, long total, int segments, int headerLength);
+    }
+
+    private final Device device;
     final TcpCoalescer coalescer = new TcpCoalescer(this);
     /** struct iovec[MAX_SEGMENTS]: lives as long as the thread's coalescer. */
     private final MemorySegment iov = Arena.ofAuto().allocate((long) IOVEC * TcpCoalescer.MAX_SEGMENTS, 8);
 
-    TapGro(TapPort port) {
-        this.port = port;
+    VnetGro(Device device) {
+        this.device = device;
     }
 
     @Override
     public void frame(ByteBuf frame) {
-        port.send(frame);
+        device.send(frame);
     }
 
     @Override
@@ -42,7 +55,7 @@ final class TapGro implements TcpCoalescer.Output {
             inPlace = NativeMemory.address(parts[i], parts[i].readerIndex(), parts[i].readableBytes()) != 0;
         }
         if (!inPlace) {
-            ByteBuf whole = port.alloc().directBuffer(VirtioNetHeader.SIZE + 65_600);
+            ByteBuf whole = device.alloc().directBuffer(VirtioNetHeader.SIZE + 65_600);
             whole.writerIndex(VirtioNetHeader.SIZE).readerIndex(VirtioNetHeader.SIZE);
             for (int i = 0; i < count; i++) {
                 whole.writeBytes(parts[i], parts[i].readerIndex(), parts[i].readableBytes());
@@ -63,6 +76,6 @@ final class TapGro implements TcpCoalescer.Output {
             iov.set(ValueLayout.JAVA_LONG, (long) i * IOVEC + 8, length);
             total += length;
         }
-        port.writeTrain(parts, count, iov.address(), total, segments, headerLength);
+        device.writeTrain(parts, count, iov.address(), total, segments, headerLength);
     }
 }
