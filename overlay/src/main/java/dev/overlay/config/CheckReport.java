@@ -48,6 +48,7 @@ public final class CheckReport {
                 .append(g.metrics().map(m -> ", metrics " + hostPort(m)).orElse("")).append('\n');
         sb.append("  state-dir ").append(g.stateDir().map(d -> d + " (sequence numbers persist across restarts)")
                 .orElse("- (sequence numbers restart at initial-sequence)")).append('\n');
+        g.cluster().ifPresent(c -> sb.append("  cluster ").append(cluster(c)).append('\n'));
 
         sb.append("\npeers\n");
         for (PeerConfig p : config.peers().values()) {
@@ -64,6 +65,15 @@ public final class CheckReport {
             }
         }
         return sb.toString();
+    }
+
+    /** {@code etcd http://..., prefix /overlay/x, ...}: never the pre-shared key, only whether there is one. */
+    static String cluster(ClusterConfig c) {
+        return "etcd " + c.etcd().stream().map(Object::toString).collect(Collectors.joining(" "))
+                + ", prefix " + c.prefix() + (c.tls().isPresent() ? ", tls" : "")
+                + ", psk " + (c.hasPsk() ? "set" : "none") + ", algorithm " + c.algorithm().configName()
+                + ", rekey-interval " + c.rekeySeconds() + " s, rekey-grace " + c.graceSeconds()
+                + " s, lease-ttl " + c.leaseSeconds() + " s";
     }
 
     /** The same view as one JSON object, for {@code check --json}. */

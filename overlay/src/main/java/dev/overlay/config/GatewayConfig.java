@@ -16,6 +16,8 @@ import java.util.Optional;
  * @param metrics the Prometheus endpoint of {@code run}; empty when not configured
  * @param stateDir where outbound sequence-number reservations persist across restarts
  *     (resolved, validated); empty when not configured
+ * @param cluster the etcd cluster peers, FDB entries and SA generations come from; empty when
+ *     the gateway runs from its file alone
  */
 public record GatewayConfig(
         String name,
@@ -30,7 +32,8 @@ public record GatewayConfig(
         Steering steering,
         Optional<InetSocketAddress> metrics,
         Optional<Path> stateDir,
-        boolean pinWorkers) {
+        boolean pinWorkers,
+        Optional<ClusterConfig> cluster) {
 
     public static final int DEFAULT_ESP_PORT = 4500;
     public static final int DEFAULT_VXLAN_PORT = 4789;
@@ -66,6 +69,7 @@ public record GatewayConfig(
         Objects.requireNonNull(steering, "steering");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(cluster, "cluster");
         checkPort("espPort", espPort);
         checkPort("vxlanPort", vxlanPort);
         checkPort("genevePort", genevePort);
@@ -91,6 +95,14 @@ public record GatewayConfig(
                          Optional<InetSocketAddress> metrics, Optional<Path> stateDir) {
         this(name, address, mac, espTransport, espPort, vxlanPort, genevePort, underlayMtu, workers, steering, metrics,
                 stateDir, false);
+    }
+
+    /** Without a cluster: peers, FDB and SAs from the file alone. */
+    public GatewayConfig(String name, InetAddress address, Optional<MacAddress> mac, EspTransport espTransport,
+                         int espPort, int vxlanPort, int genevePort, int underlayMtu, int workers, Steering steering,
+                         Optional<InetSocketAddress> metrics, Optional<Path> stateDir, boolean pinWorkers) {
+        this(name, address, mac, espTransport, espPort, vxlanPort, genevePort, underlayMtu, workers, steering, metrics,
+                stateDir, pinWorkers, Optional.empty());
     }
 
     private static void checkPort(String what, int port) {
