@@ -198,6 +198,27 @@ public final class Gateway implements AutoCloseable {
         return name;
     }
 
+    /**
+     * The datapath's current view of tenants and peers (each tenant's FDB and, in cluster mode, its
+     * local MACs), or null before start. For the cluster agent and tools: read it, never hold it.
+     */
+    public Topology topology() {
+        View v = pipeline.view();
+        return v == null ? null : v.topology;
+    }
+
+    /** The SAs with their runtime state (sequence numbers, replay windows) now, or null before start. */
+    public SaTable securityAssociations() {
+        View v = pipeline.view();
+        return v == null ? null : v.sas;
+    }
+
+    /** The config running now: the file's, or in cluster mode the file's plus what etcd added. */
+    public OverlayConfig config() {
+        View v = pipeline.view();
+        return v == null ? null : v.config;
+    }
+
     /** The metrics endpoint as bound (a configured port 0 becomes the one the system chose), or null. */
     public InetSocketAddress metricsAddress() {
         return metrics == null ? null : metrics.address();
@@ -344,6 +365,9 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         for (Tenant t : v.topology.tenants().values()) {
+            if (t.localMacs() != null) {
+                t.localMacs().expire();
+            }
             int n = t.fdb().expire();
             if (n > 0) {
                 log.fine("fdb-aged", "tenant", t.name(), "entries", n);

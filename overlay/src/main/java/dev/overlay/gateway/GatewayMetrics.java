@@ -115,6 +115,16 @@ final class GatewayMetrics implements AutoCloseable {
         GaugeWithCallback.builder().name("overlay_fdb_entries")
                 .help("FDB entries of a tenant, static and learned").labelNames("tenant")
                 .callback(cb -> s.get().tenants().forEach((name, t) -> cb.call(t.fdbEntries(), name))).register(r);
+        GaugeWithCallback.builder().name("overlay_fdb_remote_entries")
+                .help("FDB entries of a tenant installed from other gateways' announcements (cluster mode)")
+                .labelNames("tenant")
+                .callback(cb -> s.get().tenants().forEach((name, t) -> cb.call(t.fdbRemoteEntries(), name))).register(r);
+        CounterWithCallback.builder().name("overlay_tenant_flooded_frames_total")
+                .help("Frames from a tenant's ports sent to every peer: broadcast and multicast, or unknown unicast")
+                .labelNames("tenant", "kind").callback(cb -> s.get().tenants().forEach((name, t) -> {
+                    cb.call(t.txUnknownUnicast(), name, "unknown-unicast");
+                    cb.call(t.txFlooded() - t.txUnknownUnicast(), name, "broadcast-multicast");
+                })).register(r);
         CounterWithCallback.builder().name("overlay_sa_packets_total")
                 .help("Packets sealed (out) or opened (in) by an SA").labelNames("spi", "direction", "peer")
                 .callback(cb -> s.get().sas().forEach(sa -> cb.call(sa.packets(), sa.spi(), sa.direction(), sa.peer())))

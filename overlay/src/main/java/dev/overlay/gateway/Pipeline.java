@@ -20,6 +20,7 @@ import dev.overlay.steering.SteeringPolicy;
 import dev.overlay.steering.Worker;
 import dev.overlay.steering.WorkerPool;
 import dev.overlay.vtep.Ethernet;
+import dev.overlay.vtep.MacAddress;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.net.InetSocketAddress;
@@ -40,7 +41,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       source MAC behind the SA's peer or the sender)</li>
  *   <li>deliver: to the tenant's ports, on the same worker, or for {@code rfs} on the worker
  *       that last transmitted the flow, never reordering it ({@link RfsSteering})</li>
- *   <li>tx, port reader: tenant of the port, FDB lookup, one copy per peer, the outbound SA
+ *   <li>tx, port reader: tenant of the port, (cluster mode) the source MAC noted as local, FDB
+ *       lookup, one copy per peer, the outbound SA
  *       picked by inner flow, handed to that SA's owner worker</li>
  *   <li>tx, worker ({@code esp-encrypt}): the datapath's socket-mode encapsulation, then the
  *       underlay socket; flushed once per batch (sendmmsg)</li>
@@ -353,11 +355,19 @@ final class Pipeline {
         TrafficCounters t = traffic(tenant.name());
         t.txFrames.increment();
         t.txBytes.add(frame.readableBytes());
+        if (tenant.localMacs() != null) {
+            // Cluster mode: what stands behind our ports, for the agent to announce (EVPN type 2).
+            tenant.localMacs().learn(Ethernet.source(frame, frame.readerIndex()), Tenant.LOCAL);
+        }
         Peer unicast = tenant.peerFor(Ethernet.destination(frame, frame.readerIndex()));
         long mayWait = port.readerMayWaitNanos();
         if (unicast != null) {
             toPeer(v, tenant, unicast, frame, mayWait);
             return;
+        }
+        t.txFlooded.increment();
+        if (!MacAddress.isMulticast(Ethernet.destination(frame, frame.readerIndex()))) {
+            t.txUnknownUnicast.increment();
         }
         // Head-end replication (RFC 7348 section 4.2): one copy per peer, in config order.
         List<Peer> peers = tenant.peers();
