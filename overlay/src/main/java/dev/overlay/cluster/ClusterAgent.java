@@ -1,0 +1,692 @@
+package dev.overlay.cluster;
+
+import dev.overlay.config.ClusterConfig;
+import dev.overlay.config.ConfigErrors;
+import dev.overlay.config.ConfigLoader;
+import dev.overlay.config.ConfigResult;
+import dev.overlay.config.OverlayConfig;
+import dev.overlay.config.SaConfig;
+import dev.overlay.datapath.SaTable;
+import dev.overlay.datapath.Tenant;
+import dev.overlay.datapath.Topology;
+import dev.overlay.esp.OutboundSaState;
+import dev.overlay.gateway.EventLog;
+import dev.overlay.gateway.Gateway;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
+
+/**
+ * Cluster mode's agent beside a running {@link Gateway}: registers it in etcd, watches the
+ * other gateways, their FDB announcements and acks, and turns all of it into the effective
+ * config ({@link Planner}) that it hands to {@link Gateway#reload(OverlayConfig)}, the same path a
+ * SIGHUP takes, so only what changed is touched. Remote FDB entries go straight into the tenants'
+ * FDBs ({@link FdbSync}), without a reload. The datapath never waits on etcd: everything here runs
+ * on the agent's own thread, and while etcd is out of reach the gateway forwards with what it has.
+ *
+ * <pre>{@code
+ * Gateway gw = Gateway.start(config);
+ * ClusterAgent agent = ClusterAgent.start(gw, config);   // returns at once; joins in the background
+ * agent.close();                                         // leaves: the others drop it at once
+ * gw.close();
+ * }</pre>
+ */
+public final class ClusterAgent implements AutoCloseable {
+    /** How long the agent gathers events before it plans again. */
+    static final long SETTLE_MILLIS = 20;
+
+    /**
+     * What the agent knows, for tests, the demo and logs.
+     *
+     * @param ready "peer/tenant" pairs this gateway sends to (acknowledged, in the flood list)
+     * @param members gateways registered in etcd, this one included
+     */
+    public record Status(boolean registered, boolean etcdReachable, int id, long generation, Set<String> ready,
+                         Set<String> members, long rollovers, long reloads, long watchRestarts, long watchResyncs,
+                         long unreachableLogs, long registrations, long fdbChanges) {
+    }
+
+    private final Gateway gateway;
+    private final ClusterConfig cluster;
+    private final ClusterKeys keys;
+    private final EventLog log;
+    private final ScheduledExecutorService executor;
+    private final Etcd etcd;
+    private final Self self;
+    private final Planner planner;
+    private final SequenceHistory history = new SequenceHistory();
+    private final FdbSync fdb;
+    private final Registration registration;
+    private final List<ResumingWatch> watches = new ArrayList<>();
+    private OverlayConfig file;
+    private final Map<String, Planner.Member> members = new HashMap<>();
+    private final Map<String, Records.Ack> acks = new HashMap<>();
+    private Planner.Plan applied;
+    private OverlayConfig refused;
+    private Set<String> problems = Set.of();
+    /** Per peer, what our last confirmed ack to it vouched for. */
+    private final Map<String, String> acked = new HashMap<>();
+    private final Set<String> acking = new HashSet<>();
+    /** The record etcd has, as last confirmed, and whether a put is in flight. */
+    private Records.MemberRecord published;
+    private boolean publishing;
+    private boolean pendingInstalled;
+    /** Per tenant key, the MACs etcd has from us; writes in flight. */
+    private final Map<String, Map<String, Long>> announcedByUs = new HashMap<>();
+    private final Set<String> announcing = new HashSet<>();
+    private boolean synced;
+    private boolean rollRequested;
+    private long rekeySeen = -1;
+    private ScheduledFuture<?> settle;
+    private boolean closed;
+    private long rollovers;
+    private long reloads;
+    private long fdbChanges;
+
+    private ClusterAgent(Gateway gateway, OverlayConfig file) throws SSLException {
+        this.gateway = gateway;
+        this.file = file;
+        this.cluster = file.gateway().cluster().orElseThrow(() -> new IllegalArgumentException("config: no gateway.cluster"));
+        this.keys = new ClusterKeys(cluster.prefix());
+        this.log = new EventLog(file.gateway().name());
+        this.executor = Executors.newSingleThreadScheduledExecutor(
+                new DefaultThreadFactory("overlay-" + file.gateway().name() + "-cluster", true));
+        this.etcd = new Etcd(cluster);
+        this.self = new Self(file, KeySchedule.generate());
+        self.assignSlots(file);
+        this.planner = new Planner(self);
+        this.fdb = new FdbSync(self.name);
+        this.registration = new Registration(etcd, keys, self.name, cluster.leaseSeconds(), executor, log,
+                new Registration.Listener() {
+                    @Override
+                    public void registered(long lease, int id) {
+                        onRegistered(id);
+                    }
+
+                    @Override
+                    public void reachable() {
+                        reconcileSoon();
+                    }
+                });
+    }
+
+    /**
+     * Starts the agent for a gateway started from {@code file} (which has a {@code gateway.cluster}).
+     * Returns at once: registration, the first read and every later change happen in the
+     * background, retried while etcd is out of reach.
+     *
+     * @throws IllegalArgumentException when the TLS files cannot be used, in one sentence
+     */
+    public static ClusterAgent start(Gateway gateway, OverlayConfig file) {
+        ClusterAgent agent;
+        try {
+            agent = new ClusterAgent(gateway, file);
+        } catch (SSLException e) {
+            throw new IllegalArgumentException("gateway.cluster.tls: " + e.getMessage(), e);
+        }
+        agent.executor.execute(agent::begin);
+        return agent;
+    }
+
+    private void begin() {
+        log.info("cluster-starting", "etcd", etcd.endpoints(), "prefix", cluster.prefix(),
+                "public-key", self.publicKeyId(), "psk", cluster.hasPsk() ? "set" : "none",
+                "algorithm", cluster.algorithm().configName());
+        registration.start();
+        executor.scheduleWithFixedDelay(this::tick, 500, 500, TimeUnit.MILLISECONDS);
+        if (cluster.rekeySeconds() > 0) {
+            executor.scheduleWithFixedDelay(() -> rollRequested = true, cluster.rekeySeconds(), cluster.rekeySeconds(),
+                    TimeUnit.SECONDS);
+        }
+    }
+
+    // ---- registration and the first read -------------------------------------------------
+
+    private void onRegistered(int id) {
+        self.id = id;
+        self.since.clear();
+        published = null;
+        announcedByUs.clear(); // our announcements hung on the old lease
+        acked.clear();
+        publishRecord();
+        if (!synced) {
+            sync();
+        }
+    }
+
+    /** Reads members, FDB announcements, our acks and the rekey key at one revision, then watches from there. */
+    private void sync() {
+        etcd.range(keys.members(), 0).thenCompose(m -> etcd.range(keys.fdb(), m.revision())
+                .thenCompose(f -> etcd.range(keys.acksTo(self.name), m.revision())
+                        .thenCompose(a -> etcd.range(keys.rekey(), m.revision())
+                                .thenApply(r -> List.of(m, f, a, r)))))
+                .whenCompleteAsync((ranges, error) -> {
+                    if (closed) {
+                        return;
+                    }
+                    if (error != null) {
+                        registration.failed(error);
+                        executor.schedule(this::sync, 1, TimeUnit.SECONDS);
+                        return;
+                    }
+                    synced = true;
+                    membersResync(ranges.get(0));
+                    fdbResync(ranges.get(1));
+                    acksResync(ranges.get(2));
+                    rekeyResync(ranges.get(3), true);
+                    long revision = ranges.get(0).revision();
+                    watch(keys.members(), this::memberChanges, this::membersResync, revision);
+                    watch(keys.fdb(), this::fdbChanges, this::fdbResync, revision);
+                    watch(keys.acksTo(self.name), this::ackChanges, this::acksResync, revision);
+                    watch(keys.rekey(), this::rekeyChanges, r -> rekeyResync(r, false), revision);
+                    reconcileSoon();
+                }, executor);
+    }
+
+    private void watch(String prefix, java.util.function.Consumer<List<ResumingWatch.Change>> changes,
+                       java.util.function.Consumer<Etcd.Range> resync, long revision) {
+        ResumingWatch w = new ResumingWatch(etcd, prefix, executor, new ResumingWatch.Handler() {
+            @Override
+            public void changes(List<ResumingWatch.Change> c) {
+                changes.accept(c);
+                reconcileSoon();
+            }
+
+            @Override
+            public void resync(Etcd.Range range) {
+                log.info("cluster-resync", "prefix", prefix, "revision", range.revision(),
+                        "reason", "history compacted past the last revision seen");
+                resync.accept(range);
+                reconcileSoon();
+            }
+        });
+        watches.add(w);
+        w.start(revision);
+    }
+
+    // ---- what etcd says --------------------------------------------------------------------
+
+    private void memberChanges(List<ResumingWatch.Change> changes) {
+        for (ResumingWatch.Change c : changes) {
+            member(c.key(), c.value(), c.modRevision());
+        }
+    }
+
+    private void membersResync(Etcd.Range range) {
+        members.clear();
+        range.entries().forEach(e -> member(e.key(), e.value(), e.modRevision()));
+        if (published != null && !members.containsKey(self.name)) {
+            published = null; // deleted behind our back: publish again
+        }
+    }
+
+    private void member(String key, String value, long revision) {
+        String name = ClusterKeys.leaf(key, keys.members());
+        if (name == null) {
+            return;
+        }
+        if (value == null) {
+            members.remove(name);
+            if (name.equals(self.name) && published != null && registration.registered()) {
+                published = null; // someone deleted our record while our lease lives: put it back
+            }
+            return;
+        }
+        try {
+            members.put(name, new Planner.Member(Records.member(value, name), revision));
+        } catch (IllegalArgumentException e) {
+            members.remove(name);
+            log.warning("cluster-record-ignored", "key", key, "reason", e.getMessage());
+        }
+    }
+
+    private void fdbChanges(List<ResumingWatch.Change> changes) {
+        for (ResumingWatch.Change c : changes) {
+            announcement(c.key(), c.value());
+        }
+    }
+
+    private void fdbResync(Etcd.Range range) {
+        fdb.clear();
+        range.entries().forEach(e -> announcement(e.key(), e.value()));
+    }
+
+    private void announcement(String key, String value) {
+        String[] parts = keys.fdbParts(key);
+        if (parts == null) {
+            return;
+        }
+        if (value == null) {
+            fdb.announced(parts[0], parts[1], null);
+            return;
+        }
+        try {
+            fdb.announced(parts[0], parts[1], Records.macs(value));
+        } catch (IllegalArgumentException e) {
+            fdb.announced(parts[0], parts[1], null);
+            log.warning("cluster-record-ignored", "key", key, "reason", e.getMessage());
+        }
+    }
+
+    private void ackChanges(List<ResumingWatch.Change> changes) {
+        for (ResumingWatch.Change c : changes) {
+            ack(c.key(), c.value());
+        }
+    }
+
+    private void acksResync(Etcd.Range range) {
+        acks.clear();
+        range.entries().forEach(e -> ack(e.key(), e.value()));
+    }
+
+    private void ack(String key, String value) {
+        String receiver = ClusterKeys.leaf(key, keys.acksTo(self.name));
+        if (receiver == null) {
+            return;
+        }
+        if (value == null) {
+            acks.remove(receiver);
+            return;
+        }
+        try {
+            acks.put(receiver, Records.Ack.parse(value));
+        } catch (IllegalArgumentException e) {
+            acks.remove(receiver);
+            log.warning("cluster-record-ignored", "key", key, "reason", e.getMessage());
+        }
+    }
+
+    private void rekeyChanges(List<ResumingWatch.Change> changes) {
+        for (ResumingWatch.Change c : changes) {
+            if (c.value() != null && c.modRevision() > rekeySeen) {
+                rekeySeen = c.modRevision();
+                rollRequested = true;
+                log.info("cluster-rekey-requested", "by", keys.rekey(), "revision", c.modRevision());
+            }
+        }
+    }
+
+    private void rekeyResync(Etcd.Range range, boolean first) {
+        for (Etcd.Entry e : range.entries()) {
+            if (e.key().equals(keys.rekey())) {
+                if (!first && e.modRevision() > rekeySeen) {
+                    rollRequested = true;
+                }
+                rekeySeen = Math.max(rekeySeen, e.modRevision());
+            }
+        }
+        rekeySeen = Math.max(rekeySeen, range.revision());
+    }
+
+    // ---- planning and applying -------------------------------------------------------------
+
+    private void reconcileSoon() {
+        if (closed || (settle != null && !settle.isDone())) {
+            return;
+        }
+        settle = executor.schedule(this::reconcile, SETTLE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void reconcile() {
+        if (closed || !synced || self.id == 0) {
+            return;
+        }
+        Planner.Plan plan = planner.plan(file, members, acks, history);
+        Set<String> fresh = new TreeSet<>(plan.problems());
+        fresh.removeAll(problems);
+        fresh.forEach(p -> log.warning("cluster-member-problem", "problem", p));
+        problems = plan.problems();
+
+        if (applied == null || !plan.config().equals(applied.config())) {
+            if (plan.config().equals(refused)) {
+                return; // refused once already (a port that cannot open): wait for something to change
+            }
+            rememberSequences(plan);
+            Gateway.ReloadResult result = gateway.reload(plan.config());
+            reloads++;
+            if (!result.applied()) {
+                refused = plan.config();
+                log.warning("cluster-apply-refused", "errors", String.join("; ", result.errors()));
+                return;
+            }
+            refused = null;
+        }
+        applied = plan;
+        pendingInstalled = self.pending != 0;
+        pruneHistory();
+        sendAcks(plan);
+        installFdb();
+        publishRecord();
+    }
+
+    /** Before a reload removes derived SAs: their last sequence numbers, in case the same key comes back. */
+    private void rememberSequences(Planner.Plan next) {
+        if (applied == null) {
+            return;
+        }
+        Set<String> keep = new HashSet<>();
+        next.derived().forEach(d -> keep.add(d.fingerprint()));
+        SaTable sas = gateway.securityAssociations();
+        if (sas == null) {
+            return;
+        }
+        Map<Long, Long> out = new HashMap<>();
+        for (OutboundSaState s : sas.outboundStates()) {
+            out.put(s.spi() & 0xFFFF_FFFFL, s.lastSequence());
+        }
+        Map<Long, Long> in = new HashMap<>();
+        for (SaTable.Inbound i : sas.inbounds()) {
+            if (i.config().direction() == SaConfig.Direction.IN) {
+                in.put(i.config().spi(), i.state().highestSequence());
+            }
+        }
+        for (Planner.Derived d : applied.derived()) {
+            if (!keep.contains(d.fingerprint())) {
+                boolean outbound = d.config().direction() == SaConfig.Direction.OUT;
+                Long seq = (outbound ? out : in).get(d.config().spi());
+                if (seq != null) {
+                    history.removed(d.fingerprint(), new SequenceHistory.Entry(seq, d.peer(), d.peerKey(),
+                            d.generation(), outbound));
+                }
+            }
+        }
+    }
+
+    private void pruneHistory() {
+        long oldest = self.installedGenerations().getFirst();
+        history.prune(e -> {
+            Planner.Member m = members.get(e.peer());
+            if (m != null && !m.record().publicKey().equals(e.peerKey())) {
+                return true; // that peer restarted: its old key pair is gone for good
+            }
+            return e.outbound() ? m != null && m.record().generation() > e.generation() : e.generation() < oldest;
+        });
+    }
+
+    /** Tells each peer whose inbound SAs we installed (or whose set changed) that it may now send. */
+    private void sendAcks(Planner.Plan plan) {
+        for (Map.Entry<String, Planner.Installed> e : plan.installed().entrySet()) {
+            String peer = e.getKey();
+            Planner.Installed i = e.getValue();
+            String material = i.material();
+            if (material.equals(acked.get(peer)) || acking.contains(peer)) {
+                continue;
+            }
+            acking.add(peer);
+            String text = new Records.Ack(i.revision(), i.peerKey(), i.tenants()).text();
+            long lease = registration.lease();
+            etcd.put(keys.ack(peer, self.name), text, lease).whenCompleteAsync((rev, error) -> {
+                acking.remove(peer);
+                if (error != null) {
+                    registration.failed(error);
+                    return; // the next tick tries again
+                }
+                registration.succeeded();
+                if (lease != registration.lease()) {
+                    return; // put under a lease that is gone: the new registration acks again
+                }
+                acked.put(peer, material);
+                log.fine("cluster-ack", "peer", peer, "tenants", String.join(",", i.tenants()));
+            }, executor);
+        }
+        for (String peer : new ArrayList<>(acked.keySet())) {
+            if (!plan.installed().containsKey(peer) && !acking.contains(peer)) {
+                acked.remove(peer);
+                etcd.delete(keys.ack(peer, self.name)).exceptionally(x -> null);
+            }
+        }
+    }
+
+    /** Our record as it should be: published when it differs; a pending generation once its SAs are in. */
+    private void publishRecord() {
+        if (closed || self.id == 0 || publishing || !registration.registered()) {
+            return;
+        }
+        long generation = self.pending != 0 && pendingInstalled ? self.pending : self.current;
+        Records.MemberRecord want = self.record(file, generation);
+        if (want.equals(published)) {
+            return;
+        }
+        publishing = true;
+        long lease = registration.lease();
+        etcd.put(keys.member(self.name), Records.write(want), lease).whenCompleteAsync((revision, error) -> {
+            publishing = false;
+            if (error != null) {
+                registration.failed(error);
+                return;
+            }
+            registration.succeeded();
+            if (lease != registration.lease()) {
+                return; // registered again meanwhile: that registration publishes its own
+            }
+            published = want;
+            Set<String> now = new HashSet<>();
+            for (Records.TenantRecord t : want.tenants()) {
+                now.add(t.key());
+                self.since.putIfAbsent(t.key(), revision);
+            }
+            self.since.keySet().retainAll(now);
+            if (want.generation() == self.pending) {
+                self.previous = self.current;
+                self.previousUntilNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(cluster.graceSeconds());
+                self.current = self.pending;
+                self.pending = 0;
+                pendingInstalled = false;
+                rollovers++;
+                log.info("cluster-rollover", "generation", self.current, "previous-kept-for", cluster.graceSeconds() + "s");
+            }
+            reconcileSoon();
+        }, executor);
+    }
+
+    // ---- FDB ----------------------------------------------------------------------------------
+
+    private void installFdb() {
+        Topology t = gateway.topology();
+        if (t == null) {
+            return;
+        }
+        Map<String, Long> ours = new HashMap<>();
+        announcedByUs.forEach((tenant, macs) -> macs.forEach((mac, seq) -> ours.put(tenant + " " + mac, seq)));
+        int n = fdb.install(t, ours);
+        if (n > 0) {
+            fdbChanges += n;
+            log.fine("cluster-fdb-installed", "changes", n);
+        }
+    }
+
+    /** Announces what each tenant's ports have seen, when it changed. */
+    private void announceFdb() {
+        Topology t = gateway.topology();
+        if (t == null || !registration.registered()) {
+            return;
+        }
+        long now = System.nanoTime();
+        Set<String> current = new HashSet<>();
+        for (Tenant tenant : t.tenants().values()) {
+            String key = Records.TenantRecord.key(tenant.config());
+            current.add(key);
+            Map<String, Long> before = announcedByUs.getOrDefault(key, Map.of());
+            Map<String, Long> want = fdb.local(key, tenant, before, now);
+            if (!want.equals(before) && !announcing.contains(key)) {
+                write(key, want);
+            }
+        }
+        for (String key : new ArrayList<>(announcedByUs.keySet())) {
+            if (!current.contains(key) && !announcing.contains(key)) {
+                write(key, Map.of());
+            }
+        }
+    }
+
+    private void write(String tenant, Map<String, Long> macs) {
+        announcing.add(tenant);
+        String key = keys.fdb(tenant, self.name);
+        long lease = registration.lease();
+        CompletableFuture<Long> f = macs.isEmpty() ? etcd.delete(key) : etcd.put(key, Records.write(macs), lease);
+        f.whenCompleteAsync((rev, error) -> {
+            announcing.remove(tenant);
+            if (error != null) {
+                registration.failed(error);
+                return;
+            }
+            registration.succeeded();
+            if (lease != registration.lease()) {
+                return;
+            }
+            if (macs.isEmpty()) {
+                announcedByUs.remove(tenant);
+            } else {
+                announcedByUs.put(tenant, macs);
+            }
+        }, executor);
+    }
+
+    // ---- time -------------------------------------------------------------------------------
+
+    private void tick() {
+        if (closed || !synced || self.id == 0) {
+            return;
+        }
+        announceFdb();
+        if (self.previous != 0 && System.nanoTime() - self.previousUntilNanos >= 0) {
+            log.info("cluster-generation-retired", "generation", self.previous);
+            self.previous = 0;
+            reconcileSoon();
+        }
+        if (rollRequested && self.pending == 0 && self.previous == 0 && published != null) {
+            rollRequested = false;
+            self.pending = self.current + 1;
+            log.info("cluster-rollover-started", "generation", self.pending);
+            reconcileSoon();
+        }
+        // Retries what failed (acks, our record) and keeps remote FDB entries in FDBs a reload replaced.
+        if (applied != null) {
+            sendAcks(applied);
+        }
+        installFdb();
+        publishRecord();
+    }
+
+    // ---- outside --------------------------------------------------------------------------------
+
+    /** Rolls this gateway's inbound SAs to a new generation now (as {@code etcdctl put PREFIX/rekey} does for all). */
+    public void rekey() {
+        executor.execute(() -> rollRequested = true);
+    }
+
+    /**
+     * SIGHUP in cluster mode: reads {@code path} again; applied with what etcd says, or refused
+     * with its errors (the old config keeps running). The {@code gateway} section, cluster
+     * included, needs a restart.
+     */
+    public Gateway.ReloadResult reload(Path path) {
+        ConfigResult result = ConfigLoader.load(path);
+        if (!result.ok()) {
+            List<String> errors = ConfigErrors.format(result.errors()).lines().filter(l -> !l.isBlank()).toList();
+            log.warning("reload-refused", "config", path, "errors", errors.size());
+            errors.forEach(e -> log.warning("config-error", "error", e));
+            return new Gateway.ReloadResult(false, List.of(), errors);
+        }
+        OverlayConfig next = result.config().orElseThrow();
+        if (!next.gateway().equals(file.gateway())) {
+            String error = path + ": gateway: changed; the gateway section applies at start only (restart to change it)";
+            log.warning("reload-refused", "error", error);
+            return new Gateway.ReloadResult(false, List.of(), List.of(error));
+        }
+        try {
+            return executor.submit(() -> {
+                try {
+                    self.assignSlots(next);
+                } catch (IllegalArgumentException e) {
+                    log.warning("reload-refused", "error", e.getMessage());
+                    return new Gateway.ReloadResult(false, List.of(), List.of(e.getMessage()));
+                }
+                file = next;
+                long before = reloads;
+                reconcile();
+                if (!synced || self.id == 0) {
+                    // Not in the cluster yet: the file alone, as without a cluster.
+                    return gateway.reload(next);
+                }
+                return new Gateway.ReloadResult(refused == null, List.of("reloads " + (reloads - before)), List.of());
+            }).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Gateway.ReloadResult(false, List.of(), List.of("interrupted"));
+        } catch (ExecutionException | TimeoutException e) {
+            return new Gateway.ReloadResult(false, List.of(), List.of("cluster agent: " + e));
+        }
+    }
+
+    public Status status() {
+        try {
+            return executor.submit(() -> {
+                long restarts = 0;
+                long resyncs = 0;
+                for (ResumingWatch w : watches) {
+                    restarts += w.restarts.get();
+                    resyncs += w.resyncs.get();
+                }
+                Set<String> ready = applied == null ? Set.of() : new TreeSet<>(applied.ready());
+                return new Status(registration.registered(), registration.reachable(), self.id, self.current, ready,
+                        new TreeSet<>(members.keySet()), rollovers, reloads, restarts, resyncs,
+                        registration.unreachableLogs, registration.registrations, fdbChanges);
+            }).get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cluster agent does not answer", e);
+        }
+    }
+
+    /** Leaves the cluster: the lease is revoked, so every other gateway drops this one at once. */
+    @Override
+    public void close() {
+        stop(true);
+    }
+
+    /** Stops without leaving, as a crash would: the others drop this gateway when its lease expires. */
+    public void abandon() {
+        stop(false);
+    }
+
+    private void stop(boolean leave) {
+        CompletableFuture<Void> left;
+        try {
+            left = executor.submit(() -> {
+                closed = true;
+                watches.forEach(ResumingWatch::close);
+                return registration.close(leave);
+            }).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            left = CompletableFuture.completedFuture(null);
+        }
+        try {
+            left.get(Etcd.DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            if (leave) {
+                log.info("cluster-left", "prefix", cluster.prefix());
+            }
+        } catch (Exception e) {
+            log.warning("cluster-leave-incomplete", "reason", "etcd did not confirm; the lease expires in "
+                    + cluster.leaseSeconds() + "s");
+        }
+        executor.shutdownNow();
+        etcd.close();
+    }
+}
