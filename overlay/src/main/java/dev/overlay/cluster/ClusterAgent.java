@@ -48,6 +48,8 @@ import javax.net.ssl.SSLException;
 public final class ClusterAgent implements AutoCloseable {
     /** How long the agent gathers events before it plans again. */
     static final long SETTLE_MILLIS = 20;
+    /** How long past its grace period a rolled generation may stay while a sender still uses it. */
+    static final long RETIRE_DEADLINE_SECONDS = 60;
 
     /**
      * What the agent knows, for tests, the demo and logs.
@@ -474,15 +476,19 @@ public final class ClusterAgent implements AutoCloseable {
                 return; // registered again meanwhile: that registration publishes its own
             }
             published = want;
-            Set<String> now = new HashSet<>();
+            Set<String> carried = new HashSet<>();
             for (Records.TenantRecord t : want.tenants()) {
-                now.add(t.key());
+                carried.add(t.key());
                 self.since.putIfAbsent(t.key(), revision);
             }
-            self.since.keySet().retainAll(now);
+            self.since.keySet().retainAll(carried);
             if (want.generation() == self.pending) {
                 self.previous = self.current;
-                self.previousUntilNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(cluster.graceSeconds());
+                long now = System.nanoTime();
+                self.previousUntilNanos = now + TimeUnit.SECONDS.toNanos(cluster.graceSeconds());
+                self.previousDeadlineNanos = self.previousUntilNanos + TimeUnit.SECONDS.toNanos(
+                        Math.max(cluster.graceSeconds(), RETIRE_DEADLINE_SECONDS));
+                self.previousPackets = -1;
                 self.current = self.pending;
                 self.pending = 0;
                 pendingInstalled = false;
@@ -563,11 +569,7 @@ public final class ClusterAgent implements AutoCloseable {
             return;
         }
         announceFdb();
-        if (self.previous != 0 && System.nanoTime() - self.previousUntilNanos >= 0) {
-            log.info("cluster-generation-retired", "generation", self.previous);
-            self.previous = 0;
-            reconcileSoon();
-        }
+        retirePrevious();
         if (rollRequested && self.pending == 0 && self.previous == 0 && published != null) {
             rollRequested = false;
             self.pending = self.current + 1;
@@ -580,6 +582,55 @@ public final class ClusterAgent implements AutoCloseable {
         }
         installFdb();
         publishRecord();
+    }
+
+    /**
+     * Removes the previous generation's inbound SAs once the grace period has passed and no packet
+     * reached them since the last look (every sender has switched), or at the deadline.
+     */
+    private void retirePrevious() {
+        long now = System.nanoTime();
+        if (self.previous == 0 || now - self.previousUntilNanos < 0) {
+            return;
+        }
+        Map<String, Long> byPeer = inboundPackets(self.previous);
+        long packets = byPeer.values().stream().mapToLong(Long::longValue).sum();
+        boolean quiet = packets == self.previousPackets;
+        boolean late = now - self.previousDeadlineNanos >= 0;
+        if (!quiet && !late) {
+            self.previousPackets = packets;
+            return;
+        }
+        if (quiet) {
+            log.info("cluster-generation-retired", "generation", self.previous);
+        } else {
+            log.warning("cluster-generation-retired", "generation", self.previous, "reason",
+                    "deadline passed while peers still sent on it", "peers", String.join(",", byPeer.keySet()));
+        }
+        self.previous = 0;
+        self.previousPackets = -1;
+        reconcileSoon();
+    }
+
+    /** Packets opened so far by the inbound SAs of {@code generation}, by peer. */
+    private Map<String, Long> inboundPackets(long generation) {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        SaTable sas = gateway.securityAssociations();
+        if (applied == null || sas == null) {
+            return out;
+        }
+        Map<Long, Long> bySpi = new HashMap<>();
+        for (SaTable.Inbound i : sas.inbounds()) {
+            if (i.config().direction() == SaConfig.Direction.IN) {
+                bySpi.put(i.config().spi(), i.state().counters().packets());
+            }
+        }
+        for (Planner.Derived d : applied.derived()) {
+            if (d.generation() == generation && d.config().direction() == SaConfig.Direction.IN) {
+                out.merge(d.peer(), bySpi.getOrDefault(d.config().spi(), 0L), Long::sum);
+            }
+        }
+        return out;
     }
 
     // ---- outside --------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ import java.util.Map;
  *
  * <p>Generations: {@code current} is published and accepted; {@code pending} is installed but not
  * yet published (a rollover in progress: make before break); {@code previous} was current until
- * the last rollover and stays installed until {@code previousUntil} so senders that have not
- * switched yet lose nothing. At most two are ever installed, so they differ in SPI parity.
+ * the last rollover and stays installed for the grace period and then until its inbound SAs
+ * stop receiving (every sender switched), so senders that have not switched yet lose nothing;
+ * a sender that never switches is cut off at a deadline. At most two are ever installed, so they differ in SPI parity.
  */
 final class Self {
     final String name;
@@ -37,7 +38,11 @@ final class Self {
     long current = 1;
     long pending;
     long previous;
+    /** The earliest time {@code previous} may go, and the latest (even if a sender still uses it). */
     long previousUntilNanos;
+    long previousDeadlineNanos;
+    /** Packets its inbound SAs had opened at the last look: it goes once they stop moving. */
+    long previousPackets = -1;
     /** Tenant key (encapsulation-vni) to slot: stable for the life of the process. */
     final Map<String, Integer> slots = new HashMap<>();
     /** Tenant key to the revision of our own record that first published it with this key pair and id. */

@@ -101,6 +101,8 @@ public final class Gateway implements AutoCloseable {
     private final Lazy<SaTable> firstSas;
     /** Replaced SA states waiting out {@link Options#retireAfter}; guarded by itself, not by this gateway. */
     private final List<AutoCloseable> retiring = new ArrayList<>();
+    /** Orders owner assignment with the view swap against the delayed removal of owners ({@link #retire}). */
+    private final Object ownersLock = new Object();
     /** Persists outbound sequence numbers across restarts ({@code gateway.state-dir}); null without one. */
     private final SequenceStore sequences;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -288,19 +290,21 @@ public final class Gateway implements AutoCloseable {
         }
         List<TenantPort> removedPorts = ports.swap(next, opened);
         // Make before break: owners for new SAs first, then the view that uses them, at once.
-        assignOwners(next);
-        pipeline.view(new View(topology, sas, pool.workers(), ports.byTenant(), alloc));
+        synchronized (ownersLock) {
+            assignOwners(next);
+            pipeline.view(new View(topology, sas, pool.workers(), ports.byTenant(), alloc));
+        }
         opened.values().forEach(p -> p.start(pipeline::fromPort));
         removedPorts.forEach(TenantPort::close);
-        var gone = ConfigDiff.saKeys(cur.config);
-        gone.removeAll(ConfigDiff.saKeys(next));
+        List<SaConfig> gone = new ArrayList<>();
+        var kept = ConfigDiff.saKeys(next);
         for (SaConfig sa : cur.config.securityAssociations()) {
-            if (gone.contains(ConfigDiff.key(sa.direction(), sa.spi()))) {
-                owners.remove(direction(sa), (int) sa.spi());
+            if (!kept.contains(ConfigDiff.key(sa.direction(), sa.spi()))) {
+                gone.add(sa);
             }
         }
         steerUnderlay(next);
-        retire(cur.sas.retiredBy(sas));
+        retire(cur.sas.retiredBy(sas), gone);
         List<String> described = new ArrayList<>();
         for (ConfigDiff.Change c : changes) {
             log.info(c.event(), c.keyValues());
@@ -383,7 +387,11 @@ public final class Gateway implements AutoCloseable {
     /** The kernel's choice among the per-worker ESP sockets follows the inbound SAs' owners (steering spi and rfs). */
     private void steerUnderlay(OverlayConfig config) {
         boolean bySpi = SteeringPolicy.of(config.gateway().steering().configName()) != SteeringPolicy.FLOW;
-        underlay.steer(owners.owners(SpiDispatcher.Direction.IN), bySpi);
+        // The config's inbound SAs only: a removed SA keeps its owner a little longer (retire).
+        Map<Integer, Integer> inbound = owners.owners(SpiDispatcher.Direction.IN);
+        var current = ConfigDiff.saKeys(config);
+        inbound.keySet().removeIf(spi -> !current.contains(ConfigDiff.key(SaConfig.Direction.IN, spi & 0xFFFF_FFFFL)));
+        underlay.steer(inbound, bySpi);
     }
 
     private void assignOwners(OverlayConfig config) {
@@ -411,9 +419,15 @@ public final class Gateway implements AutoCloseable {
         return config.tenants().values().stream().anyMatch(t -> t.security() == TenantConfig.Security.NONE);
     }
 
-    /** Wipes the keys of replaced SAs once packets already steered to them have been handled. */
-    private void retire(List<AutoCloseable> states) {
-        if (states.isEmpty()) {
+    /**
+     * Wipes the keys of replaced SAs once packets already steered to them have been handled, and
+     * only then forgets the owners of removed SAs. A port reader that took an outbound SA from the
+     * previous view steers its frame by that SA's owner after the swap: were the owner already
+     * forgotten, the frame would go to the SPI's hashed worker, and two workers would take
+     * sequence numbers from one SA at once, a repeated number being a repeated AES-GCM nonce.
+     */
+    private void retire(List<AutoCloseable> states, List<SaConfig> removed) {
+        if (states.isEmpty() && removed.isEmpty()) {
             return;
         }
         synchronized (retiring) {
@@ -425,6 +439,16 @@ public final class Gateway implements AutoCloseable {
             synchronized (retiring) {
                 if (retiring.removeAll(states)) {
                     closeAll(states);
+                }
+            }
+            synchronized (ownersLock) {
+                // A later reload may have brought the same SPI back: it keeps its owner.
+                View v = pipeline.view();
+                var current = v == null ? java.util.Set.<String>of() : ConfigDiff.saKeys(v.config);
+                for (SaConfig sa : removed) {
+                    if (!current.contains(ConfigDiff.key(sa.direction(), sa.spi()))) {
+                        owners.remove(direction(sa), (int) sa.spi());
+                    }
                 }
             }
         }, options.retireAfter().toMillis(), TimeUnit.MILLISECONDS);

@@ -41,7 +41,7 @@ final class ClusterLab implements AutoCloseable {
     final int geneve;
     int rekeySeconds;
     int graceSeconds = 30;
-    int leaseSeconds = 3;
+    int leaseSeconds = 5;
     final Map<Integer, Node> nodes = new TreeMap<>();
 
     /** One gateway, its agent and the test's ends of its tenant ports. */
