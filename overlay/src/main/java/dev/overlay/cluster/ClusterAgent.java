@@ -57,7 +57,7 @@ public final class ClusterAgent implements AutoCloseable {
      * @param ready "peer/tenant" pairs this gateway sends to (acknowledged, in the flood list)
      * @param members gateways registered in etcd, this one included
      */
-    public record Status(boolean registered, boolean etcdReachable, int id, long generation, Set<String> ready,
+    public record Status(boolean registered, boolean etcdReachable, int id, String publicKeyId, long generation, Set<String> ready,
                          Set<String> members, long rollovers, long reloads, long watchRestarts, long watchResyncs,
                          long unreachableLogs, long registrations, long fdbChanges) {
     }
@@ -694,7 +694,8 @@ public final class ClusterAgent implements AutoCloseable {
                     resyncs += w.resyncs.get();
                 }
                 Set<String> ready = applied == null ? Set.of() : new TreeSet<>(applied.ready());
-                return new Status(registration.registered(), registration.reachable(), self.id, self.current, ready,
+                return new Status(registration.registered(), registration.reachable(), self.id, self.publicKeyId(),
+                        self.current, ready,
                         new TreeSet<>(members.keySet()), rollovers, reloads, restarts, resyncs,
                         registration.unreachableLogs, registration.registrations, fdbChanges);
             }).get(10, TimeUnit.SECONDS);

@@ -137,8 +137,8 @@ public final class LocalEtcd implements AutoCloseable {
                 "--listen-peer-urls", m.peerUrl(), "--initial-advertise-peer-urls", m.peerUrl(),
                 "--initial-cluster", cluster.toString(), "--initial-cluster-token", token,
                 "--initial-cluster-state", fresh ? "new" : "existing",
-                // Loopback: a short heartbeat finds a killed leader's successor within a second.
-                "--heartbeat-interval", "50", "--election-timeout", "500",
+                // etcd's defaults: shorter ones make elections flap on a loaded host.
+                "--heartbeat-interval", "100", "--election-timeout", "1000",
                 "--logger", "zap", "--log-outputs", "stderr");
         m.process[0] = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(m.logFile.toFile())).start();

@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * This gateway's lease and id in etcd, and whether etcd answers. The lease carries every key the
@@ -40,6 +41,8 @@ final class Registration {
     private long lastUnreachableLog;
     long unreachableLogs;
     long registrations;
+    /** Monotonic nanoseconds; a test's clock in RegistrationTest. */
+    LongSupplier clock = System::nanoTime;
 
     Registration(Etcd etcd, ClusterKeys keys, String name, long ttlSeconds, ScheduledExecutorService executor,
                  EventLog log, Listener listener) {
@@ -157,7 +160,7 @@ final class Registration {
 
     /** A request to etcd failed: say so at once, then at most once a minute while it lasts. */
     void failed(Throwable error) {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (reachable) {
             reachable = false;
@@ -177,7 +180,8 @@ final class Registration {
     void succeeded() {
         if (!reachable) {
             reachable = true;
-            log.info("cluster-etcd-reachable", "after", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - unreachableSince) + "s");
+            log.info("cluster-etcd-reachable", "after",
+                    TimeUnit.NANOSECONDS.toSeconds(clock.getAsLong() - unreachableSince) + "s");
             listener.reachable();
         }
     }

@@ -4,6 +4,8 @@ import dev.overlay.config.ConfigLoader;
 import dev.overlay.config.ConfigResult;
 import dev.overlay.config.OverlayConfig;
 import dev.overlay.gateway.Gateway;
+import dev.overlay.gateway.GatewayStats;
+import dev.overlay.vtep.MacAddress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.DatagramPacket;
@@ -17,10 +19,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -229,6 +233,91 @@ final class ClusterLab implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * Numbered frames from a host behind {@code from} to one behind {@code to} on blue, paced at
+     * {@code perSecond}, and a receiver that notes each number that arrives.
+     */
+    static final class Stream {
+        final String tag;
+        final int count;
+        final BitSet got = new BitSet();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private final Thread sender;
+        private final Thread receiver;
+
+        Stream(Node from, Node to, String tag, int count, int perSecond) {
+            this.tag = tag;
+            this.count = count;
+            long src = from.mac(1);
+            long dst = to.mac(1);
+            this.receiver = Thread.ofPlatform().name("stream-rx-" + tag).start(() -> {
+                try {
+                    while (true) {
+                        byte[] f = to.take("blue", 4000);
+                        if (f == null) {
+                            return;
+                        }
+                        String p = payload(f);
+                        if (p.startsWith(tag + " ")) {
+                            synchronized (got) {
+                                got.set(Integer.parseInt(p.substring(tag.length() + 1)));
+                                if (got.cardinality() == count) {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            this.sender = Thread.ofPlatform().name("stream-tx-" + tag).start(() -> {
+                try {
+                    long start = System.nanoTime();
+                    for (int i = 0; i < count; i++) {
+                        from.send("blue", frame(dst, src, tag + " " + i));
+                        long wait = start + TimeUnit.SECONDS.toNanos(1) * (i + 1) / perSecond - System.nanoTime();
+                        if (wait > 0) {
+                            TimeUnit.NANOSECONDS.sleep(wait);
+                        }
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+        }
+
+        boolean sending() {
+            return sender.isAlive();
+        }
+
+        /** Waits for both ends; the frames that never arrived. */
+        int lost() throws InterruptedException {
+            sender.join();
+            receiver.join();
+            if (failure.get() != null) {
+                throw new AssertionError(tag, failure.get());
+            }
+            synchronized (got) {
+                return count - got.cardinality();
+            }
+        }
+    }
+
+    /** Both hosts (mac(1)) of {@code a} and {@code b} known at the other, so streams between them are unicast. */
+    static void introduce(Node a, Node b) throws Exception {
+        a.send("blue", frame(MacAddress.BROADCAST.value(), a.mac(1), "hello"));
+        b.send("blue", frame(MacAddress.BROADCAST.value(), b.mac(1), "hello"));
+        await(a.name + " and " + b.name + " know each other's host", Duration.ofSeconds(10),
+                () -> b.name.equals(a.gateway.topology().tenant("blue").fdb().lookup(b.mac(1)))
+                        && a.name.equals(b.gateway.topology().tenant("blue").fdb().lookup(a.mac(1))));
+    }
+
+    /** The drops that mean an SA was missing or wrong on some packet: what make before break must keep at 0. */
+    static long saDrops(GatewayStats s) {
+        return s.drops("unknown-spi") + s.drops("integrity") + s.drops("no-sa") + s.drops("replay");
     }
 
     static int freeUdpPort(String address) {
