@@ -5,17 +5,12 @@ import dev.overlay.config.ConfigErrors;
 import dev.overlay.config.ConfigLoader;
 import dev.overlay.config.ConfigResult;
 import dev.overlay.config.OverlayConfig;
-import dev.overlay.config.SaConfig;
-import dev.overlay.datapath.SaTable;
-import dev.overlay.datapath.Tenant;
 import dev.overlay.datapath.Topology;
-import dev.overlay.esp.OutboundSaState;
 import dev.overlay.gateway.EventLog;
 import dev.overlay.gateway.Gateway;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -71,30 +66,24 @@ public final class ClusterAgent implements AutoCloseable {
     private final Self self;
     private final Planner planner;
     private final SequenceHistory history = new SequenceHistory();
-    private final FdbSync fdb;
     private final Registration registration;
+    private final ClusterView view;
+    private final Announcer announcer;
+    private final Acker acker;
     private final List<ResumingWatch> watches = new ArrayList<>();
     private OverlayConfig file;
-    private final Map<String, Planner.Member> members = new HashMap<>();
-    private final Map<String, Records.Ack> acks = new HashMap<>();
     private Planner.Plan applied;
     private OverlayConfig refused;
     private Set<String> problems = Set.of();
-    /** Per peer, what our last confirmed ack to it vouched for. */
-    private final Map<String, String> acked = new HashMap<>();
-    private final Set<String> acking = new HashSet<>();
     /** The record etcd has, as last confirmed, and whether a put is in flight. */
     private Records.MemberRecord published;
     private boolean publishing;
     private boolean pendingInstalled;
-    /** Per tenant key, the MACs etcd has from us; writes in flight. */
-    private final Map<String, Map<String, Long>> announcedByUs = new HashMap<>();
-    private final Set<String> announcing = new HashSet<>();
     private boolean synced;
     private boolean rollRequested;
-    private long rekeySeen = -1;
     private ScheduledFuture<?> settle;
     private boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
     private long rollovers;
     private long reloads;
     private long fdbChanges;
@@ -111,7 +100,18 @@ public final class ClusterAgent implements AutoCloseable {
         this.self = new Self(file, KeySchedule.generate());
         self.assignSlots(file);
         this.planner = new Planner(self);
-        this.fdb = new FdbSync(self.name);
+        this.view = new ClusterView(keys, self.name, log, new ClusterView.Listener() {
+            @Override
+            public void ownRecordGone() {
+                published = null; // deleted behind our back while our lease lives: put it back
+            }
+
+            @Override
+            public void rekeyRequested(long revision) {
+                rollRequested = true;
+                log.info("cluster-rekey-requested", "by", keys.rekey(), "revision", revision);
+            }
+        });
         this.registration = new Registration(etcd, keys, self.name, cluster.leaseSeconds(), executor, log,
                 new Registration.Listener() {
                     @Override
@@ -124,6 +124,8 @@ public final class ClusterAgent implements AutoCloseable {
                         reconcileSoon();
                     }
                 });
+        this.announcer = new Announcer(etcd, keys, self.name, view.fdb, registration, executor);
+        this.acker = new Acker(etcd, keys, self.name, registration, executor, log);
     }
 
     /**
@@ -162,8 +164,8 @@ public final class ClusterAgent implements AutoCloseable {
         self.id = id;
         self.since.clear();
         published = null;
-        announcedByUs.clear(); // our announcements hung on the old lease
-        acked.clear();
+        announcer.forget(); // our announcements hung on the old lease
+        acker.forget();
         publishRecord();
         if (!synced) {
             sync();
@@ -186,15 +188,15 @@ public final class ClusterAgent implements AutoCloseable {
                         return;
                     }
                     synced = true;
-                    membersResync(ranges.get(0));
-                    fdbResync(ranges.get(1));
-                    acksResync(ranges.get(2));
-                    rekeyResync(ranges.get(3), true);
+                    view.membersResync(ranges.get(0));
+                    view.fdbResync(ranges.get(1));
+                    view.acksResync(ranges.get(2));
+                    view.rekeyResync(ranges.get(3), true);
                     long revision = ranges.get(0).revision();
-                    watch(keys.members(), this::memberChanges, this::membersResync, revision);
-                    watch(keys.fdb(), this::fdbChanges, this::fdbResync, revision);
-                    watch(keys.acksTo(self.name), this::ackChanges, this::acksResync, revision);
-                    watch(keys.rekey(), this::rekeyChanges, r -> rekeyResync(r, false), revision);
+                    watch(keys.members(), view::memberChanges, view::membersResync, revision);
+                    watch(keys.fdb(), view::fdbChanges, view::fdbResync, revision);
+                    watch(keys.acksTo(self.name), view::ackChanges, view::acksResync, revision);
+                    watch(keys.rekey(), view::rekeyChanges, r -> view.rekeyResync(r, false), revision);
                     reconcileSoon();
                 }, executor);
     }
@@ -220,120 +222,6 @@ public final class ClusterAgent implements AutoCloseable {
         w.start(revision);
     }
 
-    // ---- what etcd says --------------------------------------------------------------------
-
-    private void memberChanges(List<ResumingWatch.Change> changes) {
-        for (ResumingWatch.Change c : changes) {
-            member(c.key(), c.value(), c.modRevision());
-        }
-    }
-
-    private void membersResync(Etcd.Range range) {
-        members.clear();
-        range.entries().forEach(e -> member(e.key(), e.value(), e.modRevision()));
-        if (published != null && !members.containsKey(self.name)) {
-            published = null; // deleted behind our back: publish again
-        }
-    }
-
-    private void member(String key, String value, long revision) {
-        String name = ClusterKeys.leaf(key, keys.members());
-        if (name == null) {
-            return;
-        }
-        if (value == null) {
-            members.remove(name);
-            if (name.equals(self.name) && published != null && registration.registered()) {
-                published = null; // someone deleted our record while our lease lives: put it back
-            }
-            return;
-        }
-        try {
-            members.put(name, new Planner.Member(Records.member(value, name), revision));
-        } catch (IllegalArgumentException e) {
-            members.remove(name);
-            log.warning("cluster-record-ignored", "key", key, "reason", e.getMessage());
-        }
-    }
-
-    private void fdbChanges(List<ResumingWatch.Change> changes) {
-        for (ResumingWatch.Change c : changes) {
-            announcement(c.key(), c.value());
-        }
-    }
-
-    private void fdbResync(Etcd.Range range) {
-        fdb.clear();
-        range.entries().forEach(e -> announcement(e.key(), e.value()));
-    }
-
-    private void announcement(String key, String value) {
-        String[] parts = keys.fdbParts(key);
-        if (parts == null) {
-            return;
-        }
-        if (value == null) {
-            fdb.announced(parts[0], parts[1], null);
-            return;
-        }
-        try {
-            fdb.announced(parts[0], parts[1], Records.macs(value));
-        } catch (IllegalArgumentException e) {
-            fdb.announced(parts[0], parts[1], null);
-            log.warning("cluster-record-ignored", "key", key, "reason", e.getMessage());
-        }
-    }
-
-    private void ackChanges(List<ResumingWatch.Change> changes) {
-        for (ResumingWatch.Change c : changes) {
-            ack(c.key(), c.value());
-        }
-    }
-
-    private void acksResync(Etcd.Range range) {
-        acks.clear();
-        range.entries().forEach(e -> ack(e.key(), e.value()));
-    }
-
-    private void ack(String key, String value) {
-        String receiver = ClusterKeys.leaf(key, keys.acksTo(self.name));
-        if (receiver == null) {
-            return;
-        }
-        if (value == null) {
-            acks.remove(receiver);
-            return;
-        }
-        try {
-            acks.put(receiver, Records.Ack.parse(value));
-        } catch (IllegalArgumentException e) {
-            acks.remove(receiver);
-            log.warning("cluster-record-ignored", "key", key, "reason", e.getMessage());
-        }
-    }
-
-    private void rekeyChanges(List<ResumingWatch.Change> changes) {
-        for (ResumingWatch.Change c : changes) {
-            if (c.value() != null && c.modRevision() > rekeySeen) {
-                rekeySeen = c.modRevision();
-                rollRequested = true;
-                log.info("cluster-rekey-requested", "by", keys.rekey(), "revision", c.modRevision());
-            }
-        }
-    }
-
-    private void rekeyResync(Etcd.Range range, boolean first) {
-        for (Etcd.Entry e : range.entries()) {
-            if (e.key().equals(keys.rekey())) {
-                if (!first && e.modRevision() > rekeySeen) {
-                    rollRequested = true;
-                }
-                rekeySeen = Math.max(rekeySeen, e.modRevision());
-            }
-        }
-        rekeySeen = Math.max(rekeySeen, range.revision());
-    }
-
     // ---- planning and applying -------------------------------------------------------------
 
     private void reconcileSoon() {
@@ -347,7 +235,7 @@ public final class ClusterAgent implements AutoCloseable {
         if (closed || !synced || self.id == 0) {
             return;
         }
-        Planner.Plan plan = planner.plan(file, members, acks, history);
+        Planner.Plan plan = planner.plan(file, view.members, view.acks, history);
         Set<String> fresh = new TreeSet<>(plan.problems());
         fresh.removeAll(problems);
         fresh.forEach(p -> log.warning("cluster-member-problem", "problem", p));
@@ -357,7 +245,9 @@ public final class ClusterAgent implements AutoCloseable {
             if (plan.config().equals(refused)) {
                 return; // refused once already (a port that cannot open): wait for something to change
             }
-            rememberSequences(plan);
+            if (applied != null) {
+                SaReadings.remember(history, gateway.securityAssociations(), applied.derived(), plan.derived());
+            }
             Gateway.ReloadResult result = gateway.reload(plan.config());
             reloads++;
             if (!result.applied()) {
@@ -370,87 +260,20 @@ public final class ClusterAgent implements AutoCloseable {
         applied = plan;
         pendingInstalled = self.pending != 0;
         pruneHistory();
-        sendAcks(plan);
+        acker.ack(plan.installed());
         installFdb();
         publishRecord();
-    }
-
-    /** Before a reload removes derived SAs: their last sequence numbers, in case the same key comes back. */
-    private void rememberSequences(Planner.Plan next) {
-        if (applied == null) {
-            return;
-        }
-        Set<String> keep = new HashSet<>();
-        next.derived().forEach(d -> keep.add(d.fingerprint()));
-        SaTable sas = gateway.securityAssociations();
-        if (sas == null) {
-            return;
-        }
-        Map<Long, Long> out = new HashMap<>();
-        for (OutboundSaState s : sas.outboundStates()) {
-            out.put(s.spi() & 0xFFFF_FFFFL, s.lastSequence());
-        }
-        Map<Long, Long> in = new HashMap<>();
-        for (SaTable.Inbound i : sas.inbounds()) {
-            if (i.config().direction() == SaConfig.Direction.IN) {
-                in.put(i.config().spi(), i.state().highestSequence());
-            }
-        }
-        for (Planner.Derived d : applied.derived()) {
-            if (!keep.contains(d.fingerprint())) {
-                boolean outbound = d.config().direction() == SaConfig.Direction.OUT;
-                Long seq = (outbound ? out : in).get(d.config().spi());
-                if (seq != null) {
-                    history.removed(d.fingerprint(), new SequenceHistory.Entry(seq, d.peer(), d.peerKey(),
-                            d.generation(), outbound));
-                }
-            }
-        }
     }
 
     private void pruneHistory() {
         long oldest = self.installedGenerations().getFirst();
         history.prune(e -> {
-            Planner.Member m = members.get(e.peer());
+            Planner.Member m = view.members.get(e.peer());
             if (m != null && !m.record().publicKey().equals(e.peerKey())) {
                 return true; // that peer restarted: its old key pair is gone for good
             }
             return e.outbound() ? m != null && m.record().generation() > e.generation() : e.generation() < oldest;
         });
-    }
-
-    /** Tells each peer whose inbound SAs we installed (or whose set changed) that it may now send. */
-    private void sendAcks(Planner.Plan plan) {
-        for (Map.Entry<String, Planner.Installed> e : plan.installed().entrySet()) {
-            String peer = e.getKey();
-            Planner.Installed i = e.getValue();
-            String material = i.material();
-            if (material.equals(acked.get(peer)) || acking.contains(peer)) {
-                continue;
-            }
-            acking.add(peer);
-            String text = new Records.Ack(i.revision(), i.peerKey(), i.tenants()).text();
-            long lease = registration.lease();
-            etcd.put(keys.ack(peer, self.name), text, lease).whenCompleteAsync((rev, error) -> {
-                acking.remove(peer);
-                if (error != null) {
-                    registration.failed(error);
-                    return; // the next tick tries again
-                }
-                registration.succeeded();
-                if (lease != registration.lease()) {
-                    return; // put under a lease that is gone: the new registration acks again
-                }
-                acked.put(peer, material);
-                log.fine("cluster-ack", "peer", peer, "tenants", String.join(",", i.tenants()));
-            }, executor);
-        }
-        for (String peer : new ArrayList<>(acked.keySet())) {
-            if (!plan.installed().containsKey(peer) && !acking.contains(peer)) {
-                acked.remove(peer);
-                etcd.delete(keys.ack(peer, self.name)).exceptionally(x -> null);
-            }
-        }
     }
 
     /** Our record as it should be: published when it differs; a pending generation once its SAs are in. */
@@ -501,65 +324,17 @@ public final class ClusterAgent implements AutoCloseable {
 
     // ---- FDB ----------------------------------------------------------------------------------
 
+    /** Remote entries into the tenants' FDBs as the announcements say (no reload needed). */
     private void installFdb() {
         Topology t = gateway.topology();
         if (t == null) {
             return;
         }
-        Map<String, Long> ours = new HashMap<>();
-        announcedByUs.forEach((tenant, macs) -> macs.forEach((mac, seq) -> ours.put(tenant + " " + mac, seq)));
-        int n = fdb.install(t, ours);
+        int n = view.fdb.install(t, announcer.ours());
         if (n > 0) {
             fdbChanges += n;
             log.fine("cluster-fdb-installed", "changes", n);
         }
-    }
-
-    /** Announces what each tenant's ports have seen, when it changed. */
-    private void announceFdb() {
-        Topology t = gateway.topology();
-        if (t == null || !registration.registered()) {
-            return;
-        }
-        long now = System.nanoTime();
-        Set<String> current = new HashSet<>();
-        for (Tenant tenant : t.tenants().values()) {
-            String key = Records.TenantRecord.key(tenant.config());
-            current.add(key);
-            Map<String, Long> before = announcedByUs.getOrDefault(key, Map.of());
-            Map<String, Long> want = fdb.local(key, tenant, before, now);
-            if (!want.equals(before) && !announcing.contains(key)) {
-                write(key, want);
-            }
-        }
-        for (String key : new ArrayList<>(announcedByUs.keySet())) {
-            if (!current.contains(key) && !announcing.contains(key)) {
-                write(key, Map.of());
-            }
-        }
-    }
-
-    private void write(String tenant, Map<String, Long> macs) {
-        announcing.add(tenant);
-        String key = keys.fdb(tenant, self.name);
-        long lease = registration.lease();
-        CompletableFuture<Long> f = macs.isEmpty() ? etcd.delete(key) : etcd.put(key, Records.write(macs), lease);
-        f.whenCompleteAsync((rev, error) -> {
-            announcing.remove(tenant);
-            if (error != null) {
-                registration.failed(error);
-                return;
-            }
-            registration.succeeded();
-            if (lease != registration.lease()) {
-                return;
-            }
-            if (macs.isEmpty()) {
-                announcedByUs.remove(tenant);
-            } else {
-                announcedByUs.put(tenant, macs);
-            }
-        }, executor);
     }
 
     // ---- time -------------------------------------------------------------------------------
@@ -568,7 +343,7 @@ public final class ClusterAgent implements AutoCloseable {
         if (closed || !synced || self.id == 0) {
             return;
         }
-        announceFdb();
+        announcer.tick(gateway.topology(), System::nanoTime);
         retirePrevious();
         if (rollRequested && self.pending == 0 && self.previous == 0 && published != null) {
             rollRequested = false;
@@ -578,7 +353,7 @@ public final class ClusterAgent implements AutoCloseable {
         }
         // Retries what failed (acks, our record) and keeps remote FDB entries in FDBs a reload replaced.
         if (applied != null) {
-            sendAcks(applied);
+            acker.ack(applied.installed());
         }
         installFdb();
         publishRecord();
@@ -593,7 +368,8 @@ public final class ClusterAgent implements AutoCloseable {
         if (self.previous == 0 || now - self.previousUntilNanos < 0) {
             return;
         }
-        Map<String, Long> byPeer = inboundPackets(self.previous);
+        Map<String, Long> byPeer = applied == null ? Map.of()
+                : SaReadings.inboundPackets(gateway.securityAssociations(), applied.derived(), self.previous);
         long packets = byPeer.values().stream().mapToLong(Long::longValue).sum();
         boolean quiet = packets == self.previousPackets;
         boolean late = now - self.previousDeadlineNanos >= 0;
@@ -610,27 +386,6 @@ public final class ClusterAgent implements AutoCloseable {
         self.previous = 0;
         self.previousPackets = -1;
         reconcileSoon();
-    }
-
-    /** Packets opened so far by the inbound SAs of {@code generation}, by peer. */
-    private Map<String, Long> inboundPackets(long generation) {
-        Map<String, Long> out = new java.util.TreeMap<>();
-        SaTable sas = gateway.securityAssociations();
-        if (applied == null || sas == null) {
-            return out;
-        }
-        Map<Long, Long> bySpi = new HashMap<>();
-        for (SaTable.Inbound i : sas.inbounds()) {
-            if (i.config().direction() == SaConfig.Direction.IN) {
-                bySpi.put(i.config().spi(), i.state().counters().packets());
-            }
-        }
-        for (Planner.Derived d : applied.derived()) {
-            if (d.generation() == generation && d.config().direction() == SaConfig.Direction.IN) {
-                out.merge(d.peer(), bySpi.getOrDefault(d.config().spi(), 0L), Long::sum);
-            }
-        }
-        return out;
     }
 
     // ---- outside --------------------------------------------------------------------------------
@@ -696,7 +451,7 @@ public final class ClusterAgent implements AutoCloseable {
                 Set<String> ready = applied == null ? Set.of() : new TreeSet<>(applied.ready());
                 return new Status(registration.registered(), registration.reachable(), self.id, self.publicKeyId(),
                         self.current, ready,
-                        new TreeSet<>(members.keySet()), rollovers, reloads, restarts, resyncs,
+                        new TreeSet<>(view.members.keySet()), rollovers, reloads, restarts, resyncs,
                         registration.unreachableLogs, registration.registrations, fdbChanges);
             }).get(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -719,6 +474,9 @@ public final class ClusterAgent implements AutoCloseable {
     }
 
     private void stop(boolean leave) {
+        if (!stopped.compareAndSet(false, true)) {
+            return;
+        }
         CompletableFuture<Void> left;
         try {
             left = executor.submit(() -> {

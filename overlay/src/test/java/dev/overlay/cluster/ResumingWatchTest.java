@@ -65,6 +65,25 @@ class ResumingWatchTest {
         }
     }
 
+    interface Call<T> {
+        T call() throws Exception;
+    }
+
+    /** A request tried again for up to 20 s (a member killed; its successor not yet elected). */
+    static <T> T retry(Call<T> call) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            try {
+                return call.call();
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
     @Test
     void aWatchResumesAfterItsMemberRestartsWithoutReplayingOrMissingAnything() throws Exception {
         ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
@@ -122,10 +141,11 @@ class ResumingWatchTest {
             await("c", () -> mirror.snapshot().containsKey("/t/c"));
 
             cluster.kill(0); // the member the watch talks to
-            writer.delete("/t/a").get();
-            writer.put("/t/b", "2", 0).get();
-            long last = writer.put("/t/d", "1", 0).get();
-            writer.compact(last).get();
+            // The killed member may have led: the first writes wait for the next election.
+            retry(() -> writer.delete("/t/a").get());
+            retry(() -> writer.put("/t/b", "2", 0).get());
+            long last = retry(() -> writer.put("/t/d", "1", 0).get());
+            retry(() -> writer.compact(last).get());
             cluster.restart(0, Duration.ofSeconds(30));
 
             Map<String, String> expected = Map.of("/t/b", "2", "/t/c", "1", "/t/d", "1");
