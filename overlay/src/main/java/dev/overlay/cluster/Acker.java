@@ -18,6 +18,7 @@ final class Acker {
     private final Etcd etcd;
     private final ClusterKeys keys;
     private final String self;
+    private final String ownKey;
     private final Registration registration;
     private final ScheduledExecutorService executor;
     private final EventLog log;
@@ -25,11 +26,12 @@ final class Acker {
     private final Map<String, String> acked = new HashMap<>();
     private final Set<String> writing = new HashSet<>();
 
-    Acker(Etcd etcd, ClusterKeys keys, String self, Registration registration, ScheduledExecutorService executor,
-          EventLog log) {
+    Acker(Etcd etcd, ClusterKeys keys, String self, String ownKey, Registration registration,
+          ScheduledExecutorService executor, EventLog log) {
         this.etcd = etcd;
         this.keys = keys;
         this.self = self;
+        this.ownKey = ownKey;
         this.registration = registration;
         this.executor = executor;
         this.log = log;
@@ -50,7 +52,7 @@ final class Acker {
                 continue;
             }
             writing.add(peer);
-            String text = new Records.Ack(i.revision(), i.peerKey(), i.tenants()).text();
+            String text = new Records.Ack(i.revision(), i.peerKey(), ownKey).text();
             long lease = registration.lease();
             etcd.put(keys.ack(peer, self), text, lease).whenCompleteAsync((rev, error) -> {
                 writing.remove(peer);

@@ -125,7 +125,7 @@ public final class ClusterAgent implements AutoCloseable {
                     }
                 });
         this.announcer = new Announcer(etcd, keys, self.name, view.fdb, registration, executor);
-        this.acker = new Acker(etcd, keys, self.name, registration, executor, log);
+        this.acker = new Acker(etcd, keys, self.name, self.publicKeyId(), registration, executor, log);
     }
 
     /**
@@ -282,7 +282,13 @@ public final class ClusterAgent implements AutoCloseable {
             return;
         }
         long generation = self.pending != 0 && pendingInstalled ? self.pending : self.current;
-        Records.MemberRecord want = self.record(file, generation);
+        // The tenants the gateway runs, not the file's: a tenant is published only once its
+        // inbound SAs are installed (a reload the gateway refused installs nothing).
+        OverlayConfig running = gateway.config();
+        if (running == null) {
+            return;
+        }
+        Records.MemberRecord want = self.record(running, generation);
         if (want.equals(published)) {
             return;
         }

@@ -196,11 +196,15 @@ final class Planner {
         return out;
     }
 
-    /** Whether {@code b} acknowledged our inbound SAs for tenant {@code key}, for this key pair and id. */
+    /**
+     * Whether {@code b} acknowledged our inbound SAs for tenant {@code key}: for this key pair and
+     * id (our record since it carries the tenant) and for b's own current key pair.
+     */
     private boolean ready(Records.MemberRecord b, String key, Records.Ack ack) {
         Long since = self.since.get(key);
-        return ack != null && since != null && ack.publicKeyId().equals(self.publicKeyId())
-                && ack.revision() >= since && ack.tenants().contains(key) && b.tenant(key) != null;
+        return ack != null && since != null && ack.senderKey().equals(self.publicKeyId())
+                && ack.receiverKey().equals(Records.publicKeyId(b.publicKey())) && ack.revision() >= since
+                && b.tenant(key) != null;
     }
 
     private void derive(List<Derived> out, Set<String> staticSas, Set<String> problems, SequenceHistory history,

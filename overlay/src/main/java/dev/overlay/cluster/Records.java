@@ -138,26 +138,24 @@ final class Records {
     }
 
     /**
-     * {@code REVISION PUBKEY-ID TENANT,TENANT}: the receiver installed inbound SAs for those
-     * tenants from the sender whose record it read at REVISION, for the sender's key PUBKEY-ID.
+     * {@code REVISION SENDER-KEY RECEIVER-KEY}: the receiver installed its inbound SAs from the
+     * sender for every tenant the two share, as of the sender's record at REVISION, for the
+     * sender's and its own key pairs (each the first 8 bytes of the public key, in hex). A new key
+     * on either side (a restart) voids it. The receiver's own tenants need no mention: it installs
+     * a tenant's inbound SAs before it publishes the tenant.
      */
-    record Ack(long revision, String publicKeyId, List<String> tenants) {
-        Ack {
-            tenants = List.copyOf(tenants);
-        }
-
+    record Ack(long revision, String senderKey, String receiverKey) {
         String text() {
-            return revision + " " + publicKeyId + " " + String.join(",", tenants);
+            return revision + " " + senderKey + " " + receiverKey;
         }
 
         static Ack parse(String text) {
             String[] parts = text.split(" ", -1);
-            if (parts.length != 3 || !parts[1].matches("[0-9a-f]{16}")) {
+            if (parts.length != 3 || !parts[1].matches("[0-9a-f]{16}") || !parts[2].matches("[0-9a-f]{16}")) {
                 throw new IllegalArgumentException("not an ack");
             }
             try {
-                return new Ack(Long.parseLong(parts[0]), parts[1],
-                        parts[2].isEmpty() ? List.of() : List.of(parts[2].split(",")));
+                return new Ack(Long.parseLong(parts[0]), parts[1], parts[2]);
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("not an ack");
             }

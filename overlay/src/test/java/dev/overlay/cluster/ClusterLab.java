@@ -36,6 +36,7 @@ import java.util.function.BooleanSupplier;
  */
 final class ClusterLab implements AutoCloseable {
     static final String[] TENANTS = {"blue", "red"};
+    static final int MAX_NODES = 4;
 
     final Path dir;
     final LocalEtcd etcd;
@@ -60,13 +61,19 @@ final class ClusterLab implements AutoCloseable {
         ClusterAgent agent;
         OverlayConfig config;
 
+        /** Binds the test's ends now, for good; the gateway's listen ports come from the lab. */
         Node(int n) {
             this.n = n;
             this.name = "gw-" + n;
             this.address = "127.0.13." + n;
-            for (int t = 0; t < TENANTS.length; t++) {
-                listen[t] = freeUdpPort(address);
-                remote[t] = freeUdpPort(address);
+            try {
+                for (int t = 0; t < TENANTS.length; t++) {
+                    ends[t] = new DatagramSocket(new InetSocketAddress(address, 0));
+                    ends[t].setReceiveBufferSize(4 << 20);
+                    remote[t] = ends[t].getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         }
 
@@ -105,13 +112,6 @@ final class ClusterLab implements AutoCloseable {
             config = r.orThrow();
             gateway = Gateway.start(config, Gateway.Options.DEFAULT.withPorts(Gateway.PortOpener.SYSTEM));
             agent = ClusterAgent.start(gateway, config);
-            for (int t = 0; t < TENANTS.length; t++) {
-                if (ends[t] == null) {
-                    ends[t] = new DatagramSocket(new InetSocketAddress(address, remote[t]));
-                    ends[t].setReceiveBufferSize(4 << 20);
-                    ends[t].setSoTimeout(2000);
-                }
-            }
             return this;
         }
 
@@ -183,13 +183,24 @@ final class ClusterLab implements AutoCloseable {
         this.etcd = LocalEtcd.start(Files.createDirectory(dir.resolve("etcd")), 3, Duration.ofSeconds(60));
         this.prefix = "/overlay/lab-" + Long.toHexString(System.nanoTime() & 0xFFFFFF);
         List<String> all = List.of("127.0.13.1", "127.0.13.2", "127.0.13.3", "127.0.13.4");
-        this.esp = freeUdpPort(all);
-        this.vxlan = freeUdpPort(all);
-        this.geneve = freeUdpPort(all);
+        // Every port at once, the test's ends already bound: a port closed and chosen again
+        // (the kernel may hand a freed port out next) would collide.
+        for (int n = 1; n <= MAX_NODES; n++) {
+            nodes.put(n, new Node(n));
+        }
+        int[] ports = freeUdpPorts(all, 3 + MAX_NODES * TENANTS.length);
+        this.esp = ports[0];
+        this.vxlan = ports[1];
+        this.geneve = ports[2];
+        for (int n = 1; n <= MAX_NODES; n++) {
+            for (int t = 0; t < TENANTS.length; t++) {
+                nodes.get(n).listen[t] = ports[3 + (n - 1) * TENANTS.length + t];
+            }
+        }
     }
 
     Node node(int n) {
-        return nodes.computeIfAbsent(n, Node::new);
+        return nodes.get(n);
     }
 
     /** An Ethernet/IPv4/UDP frame carrying {@code payload}. */
@@ -320,29 +331,35 @@ final class ClusterLab implements AutoCloseable {
         return s.drops("unknown-spi") + s.drops("integrity") + s.drops("no-sa") + s.drops("replay");
     }
 
-    static int freeUdpPort(String address) {
-        return freeUdpPort(List.of(address));
-    }
-
-    /** A UDP port free on every one of {@code addresses} now. */
-    static int freeUdpPort(List<String> addresses) {
-        for (int i = 0; i < 100; i++) {
-            List<DatagramSocket> held = new ArrayList<>();
-            try {
-                DatagramSocket first = new DatagramSocket(new InetSocketAddress(addresses.getFirst(), 0));
-                held.add(first);
-                int port = first.getLocalPort();
-                for (String a : addresses.subList(1, addresses.size())) {
-                    held.add(new DatagramSocket(new InetSocketAddress(a, port)));
+    /** {@code count} distinct UDP ports, each free on every one of {@code addresses} now. */
+    static int[] freeUdpPorts(List<String> addresses, int count) {
+        List<DatagramSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            for (int c = 0; c < count; c++) {
+                ports[c] = -1;
+                for (int i = 0; i < 100 && ports[c] < 0; i++) {
+                    List<DatagramSocket> mine = new ArrayList<>();
+                    try {
+                        DatagramSocket first = new DatagramSocket(new InetSocketAddress(addresses.getFirst(), 0));
+                        mine.add(first);
+                        for (String a : addresses.subList(1, addresses.size())) {
+                            mine.add(new DatagramSocket(new InetSocketAddress(a, first.getLocalPort())));
+                        }
+                        ports[c] = first.getLocalPort();
+                        held.addAll(mine);
+                    } catch (IOException busy) {
+                        mine.forEach(DatagramSocket::close);
+                    }
                 }
-                return port;
-            } catch (IOException busy) {
-                // try another
-            } finally {
-                held.forEach(DatagramSocket::close);
+                if (ports[c] < 0) {
+                    throw new UncheckedIOException(new IOException("no UDP port free on " + addresses));
+                }
             }
+            return ports;
+        } finally {
+            held.forEach(DatagramSocket::close);
         }
-        throw new UncheckedIOException(new IOException("no UDP port free on " + addresses));
     }
 
     @Override

@@ -86,9 +86,22 @@ final class ClusterDemo implements AutoCloseable {
         etcd = LocalEtcd.start(Files.createDirectory(dir.resolve("etcd")), 3, WAIT);
         String prefix = "/overlay/demo-" + ProcessHandle.current().pid();
         List<String> addresses = List.of("127.0.0.1", "127.0.0.2", "127.0.0.3");
-        int esp = ClusterHost.freeUdpPort(addresses);
-        int vxlan = ClusterHost.freeUdpPort(addresses);
-        int geneve = ClusterHost.freeUdpPort(addresses);
+        // The hosts' sockets first, then every gateway port at once while they are held: a port
+        // closed and chosen again (the kernel may hand a freed port out next) would collide.
+        for (int g = 0; g < 3; g++) {
+            for (int t = 0; t < TENANTS.length; t++) {
+                hosts[g][t] = new ClusterHost(addresses.get(g), g, t);
+            }
+        }
+        int[] ports = ClusterHost.freeUdpPorts(addresses, 3 + 3 * TENANTS.length);
+        int esp = ports[0];
+        int vxlan = ports[1];
+        int geneve = ports[2];
+        for (int g = 0; g < 3; g++) {
+            for (int t = 0; t < TENANTS.length; t++) {
+                hosts[g][t].gatewayPort(ports[3 + g * TENANTS.length + t]);
+            }
+        }
         out.printf("etcd     3 members: %s%n", String.join(" ", etcd.endpoints()));
 
         // 1. Membership: each gateway registers under a lease; the others find it in etcd.
@@ -96,7 +109,6 @@ final class ClusterDemo implements AutoCloseable {
         for (int g = 0; g < 3; g++) {
             StringBuilder tenants = new StringBuilder();
             for (int t = 0; t < TENANTS.length; t++) {
-                hosts[g][t] = new ClusterHost(addresses.get(g), g, t);
                 tenants.append("  ").append(TENANTS[t]).append(": { vni: ").append(1001 + t).append(", encapsulation: ")
                         .append(ENCAPS[t]).append(", ports: [ { type: udp, listen: \"").append(hosts[g][t].gateway())
                         .append("\", remote: \"").append(hosts[g][t].address()).append("\" } ] }\n");

@@ -26,7 +26,7 @@ final class ClusterHost implements AutoCloseable {
     static final long BROADCAST = 0xFFFF_FFFF_FFFFL;
 
     private final DatagramSocket socket;
-    private final InetSocketAddress gateway;
+    private InetSocketAddress gateway;
     private final long mac;
     private final Map<String, Integer> counts = new ConcurrentHashMap<>();
     private final Map<String, BitSet> numbered = new ConcurrentHashMap<>();
@@ -35,9 +35,13 @@ final class ClusterHost implements AutoCloseable {
     ClusterHost(String address, int gatewayIndex, int tenant) throws IOException {
         this.socket = new DatagramSocket(new InetSocketAddress(address, 0));
         socket.setReceiveBufferSize(1 << 21);
-        this.gateway = new InetSocketAddress(address, freeUdpPort(List.of(address)));
         this.mac = 0x02DE_0000_0000L | ((long) (gatewayIndex + 1) << 8) | (tenant + 1);
         this.reader = Thread.ofPlatform().daemon().name("overlay-demo-host-" + address + "-" + tenant).start(this::read);
+    }
+
+    /** The gateway's side of this host's port: {@code listen} there. */
+    void gatewayPort(int port) {
+        this.gateway = new InetSocketAddress(socket.getLocalAddress(), port);
     }
 
     /** The gateway's listen address for this host's port. */
@@ -159,24 +163,35 @@ final class ClusterHost implements AutoCloseable {
         }
     }
 
-    /** A UDP port free on every one of {@code addresses} now. */
-    static int freeUdpPort(List<String> addresses) {
-        for (int i = 0; i < 100; i++) {
-            List<DatagramSocket> held = new ArrayList<>();
-            try {
-                DatagramSocket first = new DatagramSocket(new InetSocketAddress(addresses.getFirst(), 0));
-                held.add(first);
-                for (String a : addresses.subList(1, addresses.size())) {
-                    held.add(new DatagramSocket(new InetSocketAddress(a, first.getLocalPort())));
+    /** {@code count} distinct UDP ports, each free on every one of {@code addresses} now. */
+    static int[] freeUdpPorts(List<String> addresses, int count) {
+        List<DatagramSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            for (int c = 0; c < count; c++) {
+                ports[c] = -1;
+                for (int i = 0; i < 100 && ports[c] < 0; i++) {
+                    List<DatagramSocket> mine = new ArrayList<>();
+                    try {
+                        DatagramSocket first = new DatagramSocket(new InetSocketAddress(addresses.getFirst(), 0));
+                        mine.add(first);
+                        for (String a : addresses.subList(1, addresses.size())) {
+                            mine.add(new DatagramSocket(new InetSocketAddress(a, first.getLocalPort())));
+                        }
+                        ports[c] = first.getLocalPort();
+                        held.addAll(mine);
+                    } catch (IOException busy) {
+                        mine.forEach(DatagramSocket::close);
+                    }
                 }
-                return first.getLocalPort();
-            } catch (IOException busy) {
-                // another one
-            } finally {
-                held.forEach(DatagramSocket::close);
+                if (ports[c] < 0) {
+                    throw new UserException(UserException.USAGE, "demo: no UDP port free on " + addresses);
+                }
             }
+            return ports;
+        } finally {
+            held.forEach(DatagramSocket::close);
         }
-        throw new UserException(UserException.USAGE, "demo: no UDP port free on " + addresses);
     }
 
     @Override
