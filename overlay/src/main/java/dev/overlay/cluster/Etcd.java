@@ -63,13 +63,20 @@ final class Etcd implements AutoCloseable {
 
     private final Client client;
     private final String endpoints;
+    private final Duration deadline;
 
     Etcd(ClusterConfig config) throws SSLException {
+        this(config, DEADLINE);
+    }
+
+    /** {@code deadline}: per request; the scale simulation, which queues thousands at once, waits longer. */
+    Etcd(ClusterConfig config, Duration deadline) throws SSLException {
+        this.deadline = deadline;
         this.endpoints = String.join(",", config.etcd().stream().map(URI::toString).toList());
         ClientBuilder b = Client.builder().endpoints(config.etcd().toArray(URI[]::new))
                 .connectTimeout(Duration.ofSeconds(2))
                 .keepaliveTime(Duration.ofSeconds(5)).keepaliveTimeout(Duration.ofSeconds(3))
-                .retryMaxDuration(DEADLINE);
+                .retryMaxDuration(deadline);
         if (config.tls().isPresent()) {
             ClusterConfig.Tls tls = config.tls().get();
             b.sslContext(ssl -> {
@@ -88,8 +95,8 @@ final class Etcd implements AutoCloseable {
         return ByteSequence.from(s, StandardCharsets.UTF_8);
     }
 
-    private static <T> CompletableFuture<T> timed(CompletableFuture<T> f) {
-        return f.orTimeout(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+    private <T> CompletableFuture<T> timed(CompletableFuture<T> f) {
+        return f.orTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Every key under {@code prefix}, at {@code revision} (0: the newest). */

@@ -28,6 +28,8 @@ public final class LocalEtcd implements AutoCloseable {
     private final Path root;
     private final String token;
     private final List<Member> members = new ArrayList<>();
+    /** Kills the members if the JVM goes first (SIGTERM, a test run cut short): no etcd outlives it. */
+    private final Thread hook = Thread.ofPlatform().name("overlay-local-etcd-cleanup").unstarted(this::killAll);
 
     private record Member(String name, int clientPort, int peerPort, Path dataDir, Path logFile, Process[] process) {
         String clientUrl() {
@@ -64,6 +66,7 @@ public final class LocalEtcd implements AutoCloseable {
             throw new IllegalArgumentException("count: " + count + " (expected: >= 1)");
         }
         LocalEtcd etcd = new LocalEtcd(root, count);
+        Runtime.getRuntime().addShutdownHook(etcd.hook);
         try {
             for (int i = 0; i < count; i++) {
                 etcd.launch(i, true);
@@ -219,14 +222,23 @@ public final class LocalEtcd implements AutoCloseable {
         }
     }
 
-    /** Kills every member and deletes the data directories and logs. */
-    @Override
-    public void close() {
+    private void killAll() {
         for (Member m : members) {
             Process p = m.process[0];
             if (p != null) {
                 p.destroyForcibly();
             }
+        }
+    }
+
+    /** Kills every member and deletes the data directories and logs. */
+    @Override
+    public void close() {
+        killAll();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running or has run
         }
         for (Member m : members) {
             Process p = m.process[0];

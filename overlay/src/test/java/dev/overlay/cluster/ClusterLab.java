@@ -47,6 +47,8 @@ final class ClusterLab implements AutoCloseable {
     int rekeySeconds;
     int graceSeconds = 30;
     int leaseSeconds = 5;
+    /** The cluster PSK in hex for every node, or null for none. */
+    String pskHex;
     final Map<Integer, Node> nodes = new TreeMap<>();
 
     /** One gateway, its agent and the test's ends of its tenant ports. */
@@ -81,7 +83,18 @@ final class ClusterLab implements AutoCloseable {
             return dir.resolve(name + ".yaml");
         }
 
-        String yaml() {
+        /** This node's PSK in hex (the lab's unless set), or null. */
+        String pskHex;
+
+        String yaml() throws IOException {
+            String psk = pskHex != null ? pskHex : ClusterLab.this.pskHex;
+            String pskLine = "";
+            if (psk != null) {
+                Path file = dir.resolve(name + ".psk");
+                Files.writeString(file, psk);
+                Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+                pskLine = "    psk-file: " + file + "\n";
+            }
             StringBuilder y = new StringBuilder();
             y.append("gateway:\n  name: ").append(name).append("\n  address: ").append(address)
                     .append("\n  esp-port: ").append(esp).append("\n  vxlan-port: ").append(vxlan)
@@ -91,6 +104,7 @@ final class ClusterLab implements AutoCloseable {
                     .append("    rekey-interval: ").append(rekeySeconds).append('\n')
                     .append("    rekey-grace: ").append(graceSeconds).append('\n')
                     .append("    lease-ttl: ").append(leaseSeconds).append('\n')
+                    .append(pskLine)
                     .append("tenants:\n");
             String[] encaps = {"vxlan", "geneve"};
             for (int t = 0; t < TENANTS.length; t++) {

@@ -4,6 +4,7 @@ import static dev.overlay.cluster.ClusterLab.await;
 import static dev.overlay.cluster.ClusterLab.frame;
 import static dev.overlay.cluster.ClusterLab.payload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,6 +51,23 @@ class ClusterMembershipTest {
                         }
                         assertNotNull(got, text);
                         assertEquals(text, payload(got));
+                    }
+                }
+            }
+            // No key material in etcd: no 8-byte run of any derived key, in hex or Base64, in any value.
+            try (Etcd etcd = new Etcd(ResumingWatchTest.config(lab.etcd.endpoints()))) {
+                StringBuilder all = new StringBuilder();
+                etcd.range(lab.prefix + "/", 0).get().entries().forEach(e -> all.append(e.key()).append(e.value()));
+                String text = all.toString().toLowerCase(java.util.Locale.ROOT);
+                for (int n = 1; n <= 3; n++) {
+                    for (SaConfig sa : lab.node(n).gateway.config().securityAssociations()) {
+                        byte[] key = sa.key();
+                        for (int i = 0; i + 8 <= key.length; i += 4) {
+                            byte[] run = java.util.Arrays.copyOfRange(key, i, i + 8);
+                            assertFalse(text.contains(java.util.HexFormat.of().formatHex(run)), "key bytes in etcd");
+                            assertFalse(all.toString().contains(java.util.Base64.getEncoder().encodeToString(run)
+                                    .substring(0, 10)), "key bytes in etcd (Base64)");
+                        }
                     }
                 }
             }
