@@ -83,6 +83,8 @@ public final class ClusterAgent implements AutoCloseable {
     private boolean rollRequested;
     private ScheduledFuture<?> settle;
     private boolean closed;
+    /** The status as of the last tick, for the metrics endpoint (which must not wait on this thread). */
+    private volatile Status lastStatus;
     private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
     private long rollovers;
     private long reloads;
@@ -143,6 +145,7 @@ public final class ClusterAgent implements AutoCloseable {
             throw new IllegalArgumentException("gateway.cluster.tls: " + e.getMessage(), e);
         }
         agent.executor.execute(agent::begin);
+        gateway.addMetrics(r -> ClusterMetrics.register(r, () -> agent.lastStatus));
         return agent;
     }
 
@@ -346,6 +349,7 @@ public final class ClusterAgent implements AutoCloseable {
     // ---- time -------------------------------------------------------------------------------
 
     private void tick() {
+        lastStatus = statusNow();
         if (closed || !synced || self.id == 0) {
             return;
         }
@@ -447,25 +451,26 @@ public final class ClusterAgent implements AutoCloseable {
 
     public Status status() {
         try {
-            return executor.submit(() -> {
-                long restarts = 0;
-                long resyncs = 0;
-                for (ResumingWatch w : watches) {
-                    restarts += w.restarts.get();
-                    resyncs += w.resyncs.get();
-                }
-                Set<String> ready = applied == null ? Set.of() : new TreeSet<>(applied.ready());
-                return new Status(registration.registered(), registration.reachable(), self.id, self.publicKeyId(),
-                        self.current, ready,
-                        new TreeSet<>(view.members.keySet()), rollovers, reloads, restarts, resyncs,
-                        registration.unreachableLogs, registration.registrations, fdbChanges);
-            }).get(10, TimeUnit.SECONDS);
+            return executor.submit(this::statusNow).get(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cluster agent does not answer", e);
         }
+    }
+
+    private Status statusNow() {
+        long restarts = 0;
+        long resyncs = 0;
+        for (ResumingWatch w : watches) {
+            restarts += w.restarts.get();
+            resyncs += w.resyncs.get();
+        }
+        Set<String> ready = applied == null ? Set.of() : new TreeSet<>(applied.ready());
+        return new Status(registration.registered(), registration.reachable(), self.id, self.publicKeyId(),
+                self.current, ready, new TreeSet<>(view.members.keySet()), rollovers, reloads, restarts, resyncs,
+                registration.unreachableLogs, registration.registrations, fdbChanges);
     }
 
     /** Leaves the cluster: the lease is revoked, so every other gateway drops this one at once. */

@@ -90,7 +90,12 @@ public final class CheckReport {
             sb.append(" (cleartext)");
         }
         sb.append('\n');
-        sb.append("  peers ").append(String.join(", ", t.peers())).append('\n');
+        sb.append("  peers ").append(t.peers().isEmpty() ? "-" : String.join(", ", t.peers()));
+        if (config.gateway().cluster().isPresent()) {
+            sb.append(" (and the cluster's gateways carrying ").append(t.encapsulation().configName()).append(' ')
+                    .append(t.vni()).append(')');
+        }
+        sb.append('\n');
         for (FdbEntryConfig f : t.fdb()) {
             sb.append("  fdb ").append(f.mac()).append(" -> ").append(f.peer()).append('\n');
         }

@@ -221,6 +221,16 @@ public final class Gateway implements AutoCloseable {
         return v == null ? null : v.config;
     }
 
+    /**
+     * Adds metrics to this gateway's endpoint ({@code gateway.metrics}); nothing without one.
+     * For the cluster agent: callbacks read at scrape time, as the gateway's own metrics are.
+     */
+    public void addMetrics(java.util.function.Consumer<io.prometheus.metrics.model.registry.PrometheusRegistry> metrics) {
+        if (this.metrics != null) {
+            this.metrics.register(metrics);
+        }
+    }
+
     /** The metrics endpoint as bound (a configured port 0 becomes the one the system chose), or null. */
     public InetSocketAddress metricsAddress() {
         return metrics == null ? null : metrics.address();

@@ -26,11 +26,19 @@ final class GatewayMetrics implements AutoCloseable {
     private final HTTPServer server;
     private final ExecutorService executor;
     private final InetSocketAddress address;
+    private final PrometheusRegistry registry;
 
-    private GatewayMetrics(HTTPServer server, ExecutorService executor, InetSocketAddress address) {
+    private GatewayMetrics(HTTPServer server, ExecutorService executor, InetSocketAddress address,
+                           PrometheusRegistry registry) {
         this.server = server;
         this.executor = executor;
         this.address = address;
+        this.registry = registry;
+    }
+
+    /** More metrics on the same endpoint (the cluster agent's), each a callback like the others. */
+    void register(java.util.function.Consumer<PrometheusRegistry> metrics) {
+        metrics.accept(registry);
     }
 
     static GatewayMetrics start(InetSocketAddress at, String gateway, Supplier<GatewayStats> stats) throws PortException {
@@ -67,7 +75,7 @@ final class GatewayMetrics implements AutoCloseable {
         try {
             HTTPServer server = HTTPServer.builder().inetAddress(at.getAddress()).port(at.getPort())
                     .registry(registry).executorService(executor).buildAndStart();
-            return new GatewayMetrics(server, executor, new InetSocketAddress(at.getAddress(), server.getPort()));
+            return new GatewayMetrics(server, executor, new InetSocketAddress(at.getAddress(), server.getPort()), registry);
         } catch (IOException e) {
             executor.shutdownNow();
             throw new PortException("metrics: cannot listen on " + Addresses.hostPort(at) + ": " + Addresses.reason(e));

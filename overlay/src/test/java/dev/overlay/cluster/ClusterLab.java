@@ -85,6 +85,8 @@ final class ClusterLab implements AutoCloseable {
 
         /** This node's PSK in hex (the lab's unless set), or null. */
         String pskHex;
+        /** A TCP port for gateway.metrics on this node's address, or 0 for none. */
+        int metricsPort;
 
         String yaml() throws IOException {
             String psk = pskHex != null ? pskHex : ClusterLab.this.pskHex;
@@ -99,6 +101,7 @@ final class ClusterLab implements AutoCloseable {
             y.append("gateway:\n  name: ").append(name).append("\n  address: ").append(address)
                     .append("\n  esp-port: ").append(esp).append("\n  vxlan-port: ").append(vxlan)
                     .append("\n  geneve-port: ").append(geneve).append("\n  workers: 2\n")
+                    .append(metricsPort == 0 ? "" : "  metrics: " + address + ":" + metricsPort + "\n")
                     .append("  cluster:\n    etcd: [").append(String.join(", ", etcd.endpoints())).append("]\n")
                     .append("    prefix: ").append(prefix).append('\n')
                     .append("    rekey-interval: ").append(rekeySeconds).append('\n')

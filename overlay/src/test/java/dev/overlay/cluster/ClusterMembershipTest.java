@@ -19,10 +19,27 @@ class ClusterMembershipTest {
     @Test
     void threeGatewaysFindEachOtherThroughEtcdAndCarryEveryTenantBetweenEveryPair() throws Exception {
         try (ClusterLab lab = new ClusterLab()) {
+            lab.node(1).metricsPort = LocalEtcd.freeTcpPorts(1)[0];
             for (int n = 1; n <= 3; n++) {
                 lab.node(n).start();
             }
             await("a full mesh", Duration.ofSeconds(30), () -> lab.fullMesh(1, 2, 3));
+            // The agent's metrics, on the gateway's endpoint.
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.URI uri = java.net.URI.create("http://127.0.13.1:" + lab.node(1).metricsPort + "/metrics");
+            String[] metrics = {""};
+            await("the agent's metrics", Duration.ofSeconds(10), () -> {
+                try {
+                    metrics[0] = http.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                } catch (Exception e) {
+                    return false;
+                }
+                return metrics[0].contains("overlay_cluster_ready_pairs 4.0");
+            });
+            assertTrue(metrics[0].contains("overlay_cluster_etcd_reachable 1.0"), metrics[0]);
+            assertTrue(metrics[0].contains("overlay_cluster_members 3.0"), metrics[0]);
+            assertTrue(metrics[0].contains("overlay_cluster_generation 1.0"), metrics[0]);
             for (int n = 1; n <= 3; n++) {
                 var s = lab.node(n).agent.status();
                 assertTrue(s.registered());
