@@ -39,6 +39,11 @@ import javax.net.ssl.SSLException;
  * agent.close();                                         // leaves: the others drop it at once
  * gw.close();
  * }</pre>
+ *
+ * <p>A little past 500 lines: this is the one thread and the state it owns (registration, the
+ * first read, the watches, planning, our record, rollovers, SIGHUP); what it drives lives in
+ * classes of their own ({@link ClusterView}, {@link Planner}, {@link Announcer}, {@link Acker},
+ * {@link Registration}, {@link SaReadings}).
  */
 public final class ClusterAgent implements AutoCloseable {
     /** How long the agent gathers events before it plans again. */
