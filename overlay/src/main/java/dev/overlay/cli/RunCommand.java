@@ -1,5 +1,6 @@
 package dev.overlay.cli;
 
+import dev.overlay.cluster.ClusterAgent;
 import dev.overlay.config.OverlayConfig;
 import dev.overlay.gateway.Gateway;
 import dev.overlay.gateway.GatewaySignals;
@@ -12,7 +13,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code overlay run --config FILE}: the gateway in the foreground. An invalid config exits 2
  * with every error; a port or socket that cannot be opened exits 2 with one sentence, before
- * anything starts. SIGHUP reloads the file; SIGTERM and SIGINT stop gracefully and exit 0.
+ * anything starts. SIGHUP reloads the file; SIGTERM and SIGINT stop gracefully and exit 0. With
+ * {@code gateway.cluster} a {@link ClusterAgent} joins the overlay in etcd beside the gateway.
  */
 @Command(name = "run", description = "Run the gateway in the foreground (SIGHUP reloads the config, SIGTERM/SIGINT stop it).")
 final class RunCommand implements Callable<Integer> {
@@ -30,7 +32,23 @@ final class RunCommand implements Callable<Integer> {
         } catch (PortException e) {
             throw new UserException(UserException.USAGE, e.getMessage(), e);
         }
-        GatewaySignals.install(gateway, config);
+        if (loaded.gateway().cluster().isPresent()) {
+            ClusterAgent agent;
+            try {
+                agent = ClusterAgent.start(gateway, loaded);
+            } catch (IllegalArgumentException e) {
+                gateway.close();
+                throw new UserException(UserException.USAGE, e.getMessage(), e);
+            }
+            // SIGHUP re-reads the file and merges it with what etcd says; a stop leaves the
+            // cluster first, so the other gateways drop this one at once rather than at lease expiry.
+            GatewaySignals.install(gateway.name(), () -> agent.reload(config), () -> {
+                agent.close();
+                gateway.close();
+            });
+        } else {
+            GatewaySignals.install(gateway, config);
+        }
         gateway.awaitStopped();
         return 0;
     }

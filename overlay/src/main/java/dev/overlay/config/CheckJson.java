@@ -33,6 +33,7 @@ final class CheckJson {
                 .field("pin-workers", g.pinWorkers())
                 .field("steering", str(g.steering().configName()))
                 .field("state-dir", g.stateDir().map(d -> str(d.toString())).orElse("null"))
+                .field("cluster", g.cluster().map(cl -> str(CheckReport.cluster(cl))).orElse("null"))
                 .last("metrics", g.metrics().map(m -> str(CheckReport.hostPort(m))).orElse("null"));
         j.sb.append("},\"peers\":[");
         List<String> items = new ArrayList<>();

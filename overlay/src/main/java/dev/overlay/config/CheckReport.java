@@ -97,6 +97,7 @@ public final class CheckReport {
                         : " (outer packets carry DF: the tenant MTU is what fits unfragmented)").append('\n');
         sb.append("  state-dir ").append(g.stateDir().map(d -> d + " (sequence numbers persist across restarts)")
                 .orElse("- (sequence numbers restart at initial-sequence)")).append('\n');
+        g.cluster().ifPresent(c -> sb.append("  cluster ").append(cluster(c)).append('\n'));
 
         sb.append("\npeers\n");
         for (PeerConfig p : config.peers().values()) {
@@ -115,6 +116,15 @@ public final class CheckReport {
         return sb.toString();
     }
 
+    /** {@code etcd http://..., prefix /overlay/x, ...}: never the pre-shared key, only whether there is one. */
+    static String cluster(ClusterConfig c) {
+        return "etcd " + c.etcd().stream().map(Object::toString).collect(Collectors.joining(" "))
+                + ", prefix " + c.prefix() + (c.tls().isPresent() ? ", tls" : "")
+                + ", psk " + (c.hasPsk() ? "set" : "none") + ", algorithm " + c.algorithm().configName()
+                + ", rekey-interval " + c.rekeySeconds() + " s, rekey-grace " + c.graceSeconds()
+                + " s, lease-ttl " + c.leaseSeconds() + " s";
+    }
+
     /** The same view as one JSON object, for {@code check --json}. */
     public String renderJson() {
         return CheckJson.render(config, warnings, result == null ? Purpose.ALL : result.completeFor());
@@ -129,7 +139,12 @@ public final class CheckReport {
             sb.append(" (cleartext)");
         }
         sb.append('\n');
-        sb.append("  peers ").append(String.join(", ", t.peers())).append('\n');
+        sb.append("  peers ").append(t.peers().isEmpty() ? "-" : String.join(", ", t.peers()));
+        if (config.gateway().cluster().isPresent()) {
+            sb.append(" (and the cluster's gateways carrying ").append(t.encapsulation().configName()).append(' ')
+                    .append(t.vni()).append(')');
+        }
+        sb.append('\n');
         for (FdbEntryConfig f : t.fdb()) {
             sb.append("  fdb ").append(f.mac()).append(" -> ").append(f.peer()).append('\n');
         }

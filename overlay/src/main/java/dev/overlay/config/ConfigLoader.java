@@ -93,8 +93,10 @@ public final class ConfigLoader {
         InetAddress gatewayAddress = gateway != null ? gateway.address()
                 : gatewayMap == null ? null : quietAddress(gatewayMap);
         Map<String, PeerConfig> peers = new LinkedHashMap<>();
-        Set<String> peerNames = peers(top.map("peers", true), gatewayAddress, problems, peers);
-        TenantParser tenants = new TenantParser(problems, peerNames);
+        // In cluster mode peers come from etcd: the file's own peers and flood lists may be empty.
+        boolean clustered = gatewayMap != null && gatewayMap.has("cluster");
+        Set<String> peerNames = peers(top.map("peers", !clustered), gatewayAddress, problems, peers);
+        TenantParser tenants = new TenantParser(problems, peerNames, clustered);
         tenants.parse(top.map("tenants", true));
         SaParser sas = new SaParser(problems, dir, peerNames, tenants.facts());
         sas.parse(top.list("security-associations", false));
@@ -190,7 +192,8 @@ public final class ConfigLoader {
             return null;
         }
         m.allow("name", "address", "mac", "esp-transport", "esp-port", "vxlan-port", "geneve-port",
-                "underlay-mtu", "underlay-fragmentation", "workers", "steering", "metrics", "state-dir", "pin-workers");
+                "underlay-mtu", "underlay-fragmentation", "workers", "steering", "metrics", "state-dir", "pin-workers",
+                "cluster");
         String name = m.parsed("name", true, Scalars::name);
         InetAddress address = m.parsed("address", true, Scalars::unicastAddress);
         MacAddress mac = m.parsed("mac", false, ConfigLoader::unicastMac);
@@ -208,6 +211,7 @@ public final class ConfigLoader {
         InetSocketAddress metrics = m.parsed("metrics", false, Scalars::hostPort);
         Path stateDir = m.parsed("state-dir", false, text -> StateDirs.resolve(configDir, text));
         Boolean pinWorkers = m.bool("pin-workers", false);
+        ClusterConfig cluster = ClusterParser.parse(m.map("cluster", false), configDir, problems);
 
         Map<Long, String> udpPorts = new HashMap<>();
         if (transport == GatewayConfig.EspTransport.UDP) {
@@ -223,12 +227,14 @@ public final class ConfigLoader {
         if (name == null || address == null || (m.has("mac") && mac == null) || transport == null
                 || espPort == null || vxlanPort == null || genevePort == null || mtu == null
                 || workers == null || steering == null || (m.has("metrics") && metrics == null)
-                || (m.has("state-dir") && stateDir == null) || pinWorkers == null || fragmentation == null) {
+                || (m.has("state-dir") && stateDir == null) || pinWorkers == null || fragmentation == null
+                || (m.has("cluster") && cluster == null)) {
             return null;
         }
         return new GatewayConfig(name, address, Optional.ofNullable(mac), transport, espPort.intValue(),
                 vxlanPort.intValue(), genevePort.intValue(), mtu.intValue(), workers.intValue(), steering,
-                Optional.ofNullable(metrics), Optional.ofNullable(stateDir), pinWorkers, fragmentation);
+                Optional.ofNullable(metrics), Optional.ofNullable(stateDir), pinWorkers, fragmentation,
+                Optional.ofNullable(cluster));
     }
 
     private static void distinctPort(YamlMap m, String key, Long port, Map<Long, String> seen, Problems problems) {

@@ -18,6 +18,8 @@ import java.util.Optional;
  *     (resolved, validated); empty when not configured
  * @param underlayFragmentation whether outer packets carry DF ({@code df}) or the underlay may
  *     fragment them ({@code allow})
+ * @param cluster the etcd cluster peers, FDB entries and SA generations come from; empty when
+ *     the gateway runs from its file alone
  */
 public record GatewayConfig(
         String name,
@@ -33,7 +35,8 @@ public record GatewayConfig(
         Optional<InetSocketAddress> metrics,
         Optional<Path> stateDir,
         boolean pinWorkers,
-        UnderlayFragmentation underlayFragmentation) {
+        UnderlayFragmentation underlayFragmentation,
+        Optional<ClusterConfig> cluster) {
 
     public static final int DEFAULT_ESP_PORT = 4500;
     public static final int DEFAULT_VXLAN_PORT = 4789;
@@ -93,6 +96,7 @@ public record GatewayConfig(
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(underlayFragmentation, "underlayFragmentation");
+        Objects.requireNonNull(cluster, "cluster");
         checkPort("espPort", espPort);
         checkPort("vxlanPort", vxlanPort);
         checkPort("genevePort", genevePort);
@@ -109,7 +113,7 @@ public record GatewayConfig(
                          int espPort, int vxlanPort, int genevePort, int underlayMtu, int workers, Steering steering,
                          Optional<InetSocketAddress> metrics) {
         this(name, address, mac, espTransport, espPort, vxlanPort, genevePort, underlayMtu, workers, steering, metrics,
-                Optional.empty(), false, UnderlayFragmentation.DF);
+                Optional.empty(), false, UnderlayFragmentation.DF, Optional.empty());
     }
 
     /** Without pinned workers ({@code pin-workers: false}, the default). */
@@ -117,15 +121,18 @@ public record GatewayConfig(
                          int espPort, int vxlanPort, int genevePort, int underlayMtu, int workers, Steering steering,
                          Optional<InetSocketAddress> metrics, Optional<Path> stateDir) {
         this(name, address, mac, espTransport, espPort, vxlanPort, genevePort, underlayMtu, workers, steering, metrics,
-                stateDir, false, UnderlayFragmentation.DF);
+                stateDir, false, UnderlayFragmentation.DF, Optional.empty());
     }
 
-    /** With outer packets that carry DF ({@code underlay-fragmentation: df}, the default). */
+    /**
+     * With outer packets that carry DF ({@code underlay-fragmentation: df}, the default) and
+     * without a cluster: peers, FDB and SAs from the file alone.
+     */
     public GatewayConfig(String name, InetAddress address, Optional<MacAddress> mac, EspTransport espTransport,
                          int espPort, int vxlanPort, int genevePort, int underlayMtu, int workers, Steering steering,
                          Optional<InetSocketAddress> metrics, Optional<Path> stateDir, boolean pinWorkers) {
         this(name, address, mac, espTransport, espPort, vxlanPort, genevePort, underlayMtu, workers, steering, metrics,
-                stateDir, pinWorkers, UnderlayFragmentation.DF);
+                stateDir, pinWorkers, UnderlayFragmentation.DF, Optional.empty());
     }
 
     /** Whether outer packets may be fragmented ({@code underlay-fragmentation: allow}). */

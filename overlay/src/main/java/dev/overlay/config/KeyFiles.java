@@ -27,13 +27,41 @@ final class KeyFiles {
     }
 
     static byte[] read(Path configDir, String written) {
+        return read(configDir, written, "key-file");
+    }
+
+    /** As {@link #read(Path, String)}, with {@code what} (the config key) naming the file in errors. */
+    static byte[] read(Path configDir, String written, String what) {
         Path file = configDir == null ? Path.of(written) : configDir.resolve(written);
         try {
             if (!Files.isRegularFile(file)) {
                 throw new IllegalArgumentException(Files.exists(file)
-                        ? "key-file " + written + " is not a regular file"
-                        : "key-file " + written + " does not exist (resolved to " + file + ")");
+                        ? what + " " + written + " is not a regular file"
+                        : what + " " + written + " does not exist (resolved to " + file + ")");
             }
+            checkPrivate(file, what, written);
+            if (Files.size(file) > MAX_BYTES) {
+                throw new IllegalArgumentException(what + " " + written + " is larger than " + MAX_BYTES
+                        + " bytes; expected hex key material");
+            }
+            return Scalars.hexBytes(Files.readString(file));
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(what + " " + written + " does not exist");
+        } catch (AccessDeniedException e) {
+            throw new IllegalArgumentException(what + " " + written + " cannot be read: permission denied");
+        } catch (IOException e) {
+            throw new IllegalArgumentException(what + " " + written + " cannot be read: " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage().startsWith(what)) {
+                throw e;
+            }
+            throw new IllegalArgumentException(what + " " + written + ": " + e.getMessage());
+        }
+    }
+
+    /** Refuses a secret file that group or others may access, as ssh refuses a private key. */
+    static void checkPrivate(Path file, String what, String written) {
+        try {
             if (Files.getFileStore(file).supportsFileAttributeView("posix")) {
                 Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
                 boolean readable = perms.contains(PosixFilePermission.GROUP_READ)
@@ -41,27 +69,13 @@ final class KeyFiles {
                 boolean accessible = perms.stream().anyMatch(p -> p.name().startsWith("GROUP")
                         || p.name().startsWith("OTHERS"));
                 if (accessible) {
-                    throw new IllegalArgumentException("key-file " + written + " is "
+                    throw new IllegalArgumentException(what + " " + written + " is "
                             + (readable ? "readable" : "accessible") + " by group or others (mode "
                             + mode(perms) + "); chmod 600 it");
                 }
             }
-            if (Files.size(file) > MAX_BYTES) {
-                throw new IllegalArgumentException("key-file " + written + " is larger than " + MAX_BYTES
-                        + " bytes; expected hex key material");
-            }
-            return Scalars.hexBytes(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException("key-file " + written + " does not exist");
-        } catch (AccessDeniedException e) {
-            throw new IllegalArgumentException("key-file " + written + " cannot be read: permission denied");
         } catch (IOException e) {
-            throw new IllegalArgumentException("key-file " + written + " cannot be read: " + e.getMessage());
-        } catch (IllegalArgumentException e) {
-            if (e.getMessage().startsWith("key-file")) {
-                throw e;
-            }
-            throw new IllegalArgumentException("key-file " + written + ": " + e.getMessage());
+            throw new IllegalArgumentException(what + " " + written + " cannot be inspected: " + e.getMessage());
         }
     }
 

@@ -88,6 +88,12 @@ public record TenantMtu(int underlayMtu, int mtu, List<Part> parts, SaConfig sa,
                 return worst;
             }
         }
+        if (gateway.cluster().isPresent()) {
+            // Cluster mode derives this tenant's SAs at run time, each of the cluster's algorithm.
+            EspAlgorithm derived = gateway.cluster().get().algorithm();
+            return compute(gateway.underlayMtu(), gateway.ipv6(), gateway.espTransport() == GatewayConfig.EspTransport.UDP,
+                    derived, 16, false, tenant.encapsulation(), tenant.geneveOptionsLength(), null);
+        }
         return of(gateway, tenant, null);
     }
 

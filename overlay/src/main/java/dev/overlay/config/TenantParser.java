@@ -22,6 +22,7 @@ final class TenantParser {
 
     private final Problems problems;
     private final Set<String> peerNames;
+    private final boolean clustered;
     private final Map<String, TenantConfig> tenants = new LinkedHashMap<>();
     private final Map<String, Facts> facts = new LinkedHashMap<>();
     private final Map<Long, String> vnis = new HashMap<>();
@@ -29,8 +30,14 @@ final class TenantParser {
     private final Map<Object, String> portOwners = new HashMap<>();
 
     TenantParser(Problems problems, Set<String> peerNames) {
+        this(problems, peerNames, false);
+    }
+
+    /** {@code clustered}: peers also come from etcd, so a tenant may list none of its own. */
+    TenantParser(Problems problems, Set<String> peerNames, boolean clustered) {
         this.problems = problems;
         this.peerNames = peerNames;
+        this.clustered = clustered;
     }
 
     Map<String, TenantConfig> tenants() {
@@ -74,9 +81,9 @@ final class TenantParser {
         unique(t, "vlan", vlan, vlans, name);
         TenantConfig.Security security = t.choice("security", TenantConfig.Security.values(),
                 TenantConfig.Security.ESP, false);
-        List<String> peers = t.names("peers", true);
+        List<String> peers = t.has("peers") || !clustered ? t.names("peers", true) : List.of();
         if (peers != null) {
-            if (peers.isEmpty()) {
+            if (peers.isEmpty() && !clustered) {
                 problems.error(t.child("peers"), "a tenant needs at least one peer");
             }
             for (int i = 0; i < peers.size(); i++) {

@@ -46,11 +46,12 @@ public final class Topology {
         for (TenantConfig t : config.tenants().values()) {
             int port = t.encapsulation() == TenantConfig.Encapsulation.GENEVE ? gw.genevePort() : gw.vxlanPort();
             int mtu = TenantMtu.worstCase(gw, t, config.sas(t.name(), SaConfig.Direction.OUT)).mtu();
-            // A reload keeps what a tenant learned when its config did not change (its FDB's
-            // flood list and static entries come from that config alone).
+            // A reload keeps what a tenant learned while it stays the same segment; a new flood
+            // list or new static entries are applied to the FDB it keeps (cluster peers come and go).
             Tenant before = previous == null ? null : previous.tenant(t.name());
             Tenant tenant = Tenant.of(t, peerMap, port, mtu, nanoClock,
-                    before != null && before.config().equals(t) ? before.fdb() : null);
+                    before != null && Tenant.sameSegment(before.config(), t) ? before : null,
+                    gw.cluster().isPresent());
             tenantMap.put(t.name(), tenant);
             t.vlan().ifPresent(v -> byVlan[v] = tenant);
             (tenant.geneve() ? geneveByVni : vxlanByVni).put(t.vni(), tenant);
@@ -75,8 +76,9 @@ public final class Topology {
     }
 
     /**
-     * The view of a reloaded config: tenants whose config is unchanged keep {@code previous}'s
-     * FDB (learned entries and their ages); everything else starts fresh.
+     * The view of a reloaded config: tenants that stay the same segment ({@link Tenant#sameSegment})
+     * keep {@code previous}'s FDB (learned and remote entries and their ages), with the new flood
+     * list and static entries applied; everything else starts fresh.
      */
     public static Topology reloaded(OverlayConfig config, LongSupplier nanoClock, Topology previous) {
         return new Topology(config, nanoClock, previous, false);

@@ -7,26 +7,26 @@ import java.util.logging.Logger;
  * One structured line per event ({@code gateway=gw-a event=sa-installed spi=0x00001001
  * direction=in}), through java.util.logging; {@link KeyValueFormatter} adds the time and level.
  * Events, never packets: nothing on the per-packet path logs at INFO. Callers pass names and
- * numbers only, never key material.
+ * numbers only, never key material. Public for the cluster agent, whose events read the same.
  */
-final class EventLog {
+public final class EventLog {
     static final Logger LOGGER = Logger.getLogger("dev.overlay.gateway");
 
     private final String gateway;
 
-    EventLog(String gateway) {
+    public EventLog(String gateway) {
         this.gateway = gateway;
     }
 
-    void info(String event, Object... keyValues) {
+    public void info(String event, Object... keyValues) {
         log(Level.INFO, event, keyValues);
     }
 
-    void warning(String event, Object... keyValues) {
+    public void warning(String event, Object... keyValues) {
         log(Level.WARNING, event, keyValues);
     }
 
-    void fine(String event, Object... keyValues) {
+    public void fine(String event, Object... keyValues) {
         log(Level.FINE, event, keyValues);
     }
 

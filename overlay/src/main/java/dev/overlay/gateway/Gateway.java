@@ -101,6 +101,8 @@ public final class Gateway implements AutoCloseable {
     private final Lazy<SaTable> firstSas;
     /** Replaced SA states waiting out {@link Options#retireAfter}; guarded by itself, not by this gateway. */
     private final List<AutoCloseable> retiring = new ArrayList<>();
+    /** Orders owner assignment with the view swap against the delayed removal of owners ({@link #retire}). */
+    private final Object ownersLock = new Object();
     /** Persists outbound sequence numbers across restarts ({@code gateway.state-dir}); null without one. */
     private final SequenceStore sequences;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -210,6 +212,37 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
+    /**
+     * The datapath's current view of tenants and peers (each tenant's FDB and, in cluster mode, its
+     * local MACs), or null before start. For the cluster agent and tools: read it, never hold it.
+     */
+    public Topology topology() {
+        View v = pipeline.view();
+        return v == null ? null : v.topology;
+    }
+
+    /** The SAs with their runtime state (sequence numbers, replay windows) now, or null before start. */
+    public SaTable securityAssociations() {
+        View v = pipeline.view();
+        return v == null ? null : v.sas;
+    }
+
+    /** The config running now: the file's, or in cluster mode the file's plus what etcd added. */
+    public OverlayConfig config() {
+        View v = pipeline.view();
+        return v == null ? null : v.config;
+    }
+
+    /**
+     * Adds metrics to this gateway's endpoint ({@code gateway.metrics}); nothing without one.
+     * For the cluster agent: callbacks read at scrape time, as the gateway's own metrics are.
+     */
+    public void addMetrics(java.util.function.Consumer<io.prometheus.metrics.model.registry.PrometheusRegistry> metrics) {
+        if (this.metrics != null) {
+            this.metrics.register(metrics);
+        }
+    }
+
     /** The metrics endpoint as bound (a configured port 0 becomes the one the system chose), or null. */
     public InetSocketAddress metricsAddress() {
         return metrics == null ? null : metrics.address();
@@ -279,19 +312,21 @@ public final class Gateway implements AutoCloseable {
         }
         List<TenantPort> removedPorts = ports.swap(next, opened);
         // Make before break: owners for new SAs first, then the view that uses them, at once.
-        assignOwners(next);
-        pipeline.view(new View(topology, sas, pool.workers(), ports.byTenant(), alloc));
+        synchronized (ownersLock) {
+            assignOwners(next);
+            pipeline.view(new View(topology, sas, pool.workers(), ports.byTenant(), alloc));
+        }
         opened.values().forEach(p -> p.start(pipeline.portSink));
         removedPorts.forEach(TenantPort::close);
-        var gone = ConfigDiff.saKeys(cur.config);
-        gone.removeAll(ConfigDiff.saKeys(next));
+        List<SaConfig> gone = new ArrayList<>();
+        var kept = ConfigDiff.saKeys(next);
         for (SaConfig sa : cur.config.securityAssociations()) {
-            if (gone.contains(ConfigDiff.key(sa.direction(), sa.spi()))) {
-                owners.remove(direction(sa), (int) sa.spi());
+            if (!kept.contains(ConfigDiff.key(sa.direction(), sa.spi()))) {
+                gone.add(sa);
             }
         }
         steerUnderlay(next);
-        retire(cur.sas.retiredBy(sas));
+        retire(cur.sas.retiredBy(sas), gone);
         List<String> described = new ArrayList<>();
         for (ConfigDiff.Change c : changes) {
             log.info(c.event(), c.keyValues());
@@ -356,6 +391,9 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         for (Tenant t : v.topology.tenants().values()) {
+            if (t.localMacs() != null) {
+                t.localMacs().expire();
+            }
             int n = t.fdb().expire();
             if (n > 0) {
                 log.fine("fdb-aged", "tenant", t.name(), "entries", n);
@@ -371,7 +409,11 @@ public final class Gateway implements AutoCloseable {
     /** The kernel's choice among the per-worker ESP sockets follows the inbound SAs' owners (steering spi and rfs). */
     private void steerUnderlay(OverlayConfig config) {
         boolean bySpi = SteeringPolicy.of(config.gateway().steering().configName()) != SteeringPolicy.FLOW;
-        underlay.steer(owners.owners(SpiDispatcher.Direction.IN), bySpi);
+        // The config's inbound SAs only: a removed SA keeps its owner a little longer (retire).
+        Map<Integer, Integer> inbound = owners.owners(SpiDispatcher.Direction.IN);
+        var current = ConfigDiff.saKeys(config);
+        inbound.keySet().removeIf(spi -> !current.contains(ConfigDiff.key(SaConfig.Direction.IN, spi & 0xFFFF_FFFFL)));
+        underlay.steer(inbound, bySpi);
     }
 
     private void assignOwners(OverlayConfig config) {
@@ -405,9 +447,15 @@ public final class Gateway implements AutoCloseable {
         return config.tenants().values().stream().anyMatch(t -> t.security() == TenantConfig.Security.NONE);
     }
 
-    /** Wipes the keys of replaced SAs once packets already steered to them have been handled. */
-    private void retire(List<AutoCloseable> states) {
-        if (states.isEmpty()) {
+    /**
+     * Wipes the keys of replaced SAs once packets already steered to them have been handled, and
+     * only then forgets the owners of removed SAs. A port reader that took an outbound SA from the
+     * previous view steers its frame by that SA's owner after the swap: were the owner already
+     * forgotten, the frame would go to the SPI's hashed worker, and two workers would take
+     * sequence numbers from one SA at once, a repeated number being a repeated AES-GCM nonce.
+     */
+    private void retire(List<AutoCloseable> states, List<SaConfig> removed) {
+        if (states.isEmpty() && removed.isEmpty()) {
             return;
         }
         synchronized (retiring) {
@@ -419,6 +467,16 @@ public final class Gateway implements AutoCloseable {
             synchronized (retiring) {
                 if (retiring.removeAll(states)) {
                     closeAll(states);
+                }
+            }
+            synchronized (ownersLock) {
+                // A later reload may have brought the same SPI back: it keeps its owner.
+                View v = pipeline.view();
+                var current = v == null ? java.util.Set.<String>of() : ConfigDiff.saKeys(v.config);
+                for (SaConfig sa : removed) {
+                    if (!current.contains(ConfigDiff.key(sa.direction(), sa.spi()))) {
+                        owners.remove(direction(sa), (int) sa.spi());
+                    }
                 }
             }
         }, options.retireAfter().toMillis(), TimeUnit.MILLISECONDS);

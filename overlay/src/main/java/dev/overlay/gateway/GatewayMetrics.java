@@ -26,11 +26,19 @@ final class GatewayMetrics implements AutoCloseable {
     private final HTTPServer server;
     private final ExecutorService executor;
     private final InetSocketAddress address;
+    private final PrometheusRegistry registry;
 
-    private GatewayMetrics(HTTPServer server, ExecutorService executor, InetSocketAddress address) {
+    private GatewayMetrics(HTTPServer server, ExecutorService executor, InetSocketAddress address,
+                           PrometheusRegistry registry) {
         this.server = server;
         this.executor = executor;
         this.address = address;
+        this.registry = registry;
+    }
+
+    /** More metrics on the same endpoint (the cluster agent's), each a callback like the others. */
+    void register(java.util.function.Consumer<PrometheusRegistry> metrics) {
+        metrics.accept(registry);
     }
 
     static GatewayMetrics start(InetSocketAddress at, String gateway, Supplier<GatewayStats> stats) throws PortException {
@@ -67,7 +75,7 @@ final class GatewayMetrics implements AutoCloseable {
         try {
             HTTPServer server = HTTPServer.builder().inetAddress(at.getAddress()).port(at.getPort())
                     .registry(registry).executorService(executor).buildAndStart();
-            return new GatewayMetrics(server, executor, new InetSocketAddress(at.getAddress(), server.getPort()));
+            return new GatewayMetrics(server, executor, new InetSocketAddress(at.getAddress(), server.getPort()), registry);
         } catch (IOException e) {
             executor.shutdownNow();
             throw new PortException("metrics: cannot listen on " + Addresses.hostPort(at) + ": " + Addresses.reason(e));
@@ -143,6 +151,16 @@ final class GatewayMetrics implements AutoCloseable {
         GaugeWithCallback.builder().name("overlay_fdb_entries")
                 .help("FDB entries of a tenant, static and learned").labelNames("tenant")
                 .callback(cb -> s.get().tenants().forEach((name, t) -> cb.call(t.fdbEntries(), name))).register(r);
+        GaugeWithCallback.builder().name("overlay_fdb_remote_entries")
+                .help("FDB entries of a tenant installed from other gateways' announcements (cluster mode)")
+                .labelNames("tenant")
+                .callback(cb -> s.get().tenants().forEach((name, t) -> cb.call(t.fdbRemoteEntries(), name))).register(r);
+        CounterWithCallback.builder().name("overlay_tenant_flooded_frames_total")
+                .help("Frames from a tenant's ports sent to every peer: broadcast and multicast, or unknown unicast")
+                .labelNames("tenant", "kind").callback(cb -> s.get().tenants().forEach((name, t) -> {
+                    cb.call(t.txUnknownUnicast(), name, "unknown-unicast");
+                    cb.call(t.txFlooded() - t.txUnknownUnicast(), name, "broadcast-multicast");
+                })).register(r);
         CounterWithCallback.builder().name("overlay_sa_packets_total")
                 .help("Packets sealed (out) or opened (in) by an SA").labelNames("spi", "direction", "peer")
                 .callback(cb -> s.get().sas().forEach(sa -> cb.call(sa.packets(), sa.spi(), sa.direction(), sa.peer())))

@@ -17,13 +17,20 @@ public final class GatewaySignals {
 
     /** Installs the handlers for {@code gateway}, whose config is read again from {@code file} on SIGHUP. */
     public static void install(Gateway gateway, Path file) {
+        install(gateway.name(), () -> gateway.reload(file), gateway::close);
+    }
+
+    /**
+     * SIGHUP runs {@code reload}; SIGTERM, SIGINT and any other way out of the JVM run {@code stop}
+     * (which must be idempotent). Cluster mode passes its agent's reload and leave-then-stop.
+     */
+    public static void install(String name, Runnable reload, Runnable stop) {
         // Signal handlers run on their own thread: a reload or stop there never blocks a packet.
-        Signal.handle(new Signal("HUP"), s -> gateway.reload(file));
-        Signal.handle(new Signal("TERM"), s -> gateway.close());
-        Signal.handle(new Signal("INT"), s -> gateway.close());
+        Signal.handle(new Signal("HUP"), s -> reload.run());
+        Signal.handle(new Signal("TERM"), s -> stop.run());
+        Signal.handle(new Signal("INT"), s -> stop.run());
         // Any other way out of the JVM (System.exit elsewhere) still stops the gateway.
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("overlay-" + gateway.name() + "-shutdown")
-                .unstarted(gateway::close));
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("overlay-" + name + "-shutdown").unstarted(stop));
     }
 
     /** The root logger writes {@link KeyValueFormatter} lines to stderr at INFO. */

@@ -28,9 +28,17 @@ public record GatewayStats(Map<String, TenantStats> tenants, List<SaStats> sas,
     /** ESP packets worker {@code worker}'s own socket brought: run where read, or handed on to their SA's owner. */
     public record WorkerSocketStats(int worker, long ownSa, long handedOn) {}
 
-    /** Frames taken from the tenant's ports (tx) and delivered to them (rx); learned plus static FDB entries. */
+    /**
+     * Frames taken from the tenant's ports (tx) and delivered to them (rx); learned plus static FDB
+     * entries, and of those the remote ones (cluster mode); its path-MTU counters; tx frames
+     * flooded to every peer, and of those the unknown unicast ones.
+     */
     public record TenantStats(int vni, long txFrames, long txBytes, long rxFrames, long rxBytes, int fdbEntries,
-                              PathMtuStats pathMtu) {}
+                              PathMtuStats pathMtu, int fdbRemoteEntries, long txFlooded, long txUnknownUnicast) {
+        public TenantStats(int vni, long txFrames, long txBytes, long rxFrames, long rxBytes, int fdbEntries) {
+            this(vni, txFrames, txBytes, rxFrames, rxBytes, fdbEntries, PathMtuStats.NONE, 0, 0, 0);
+        }
+    }
 
     /**
      * A tenant's frames above its MTU and its clamped SYNs: ICMP Fragmentation Needed and ICMPv6
@@ -39,7 +47,10 @@ public record GatewayStats(Map<String, TenantStats> tenants, List<SaStats> sas,
      * overlay (tx) and delivered to the tenant (rx).
      */
     public record PathMtuStats(long fragmentationNeeded, long packetTooBig, long rateLimited, long fragmentedFrames,
-                               long fragments, long mssClampedTx, long mssClampedRx) {}
+                               long fragments, long mssClampedTx, long mssClampedRx) {
+        /** Nothing counted yet. */
+        public static final PathMtuStats NONE = new PathMtuStats(0, 0, 0, 0, 0, 0, 0);
+    }
 
     /** One SA: packets and bytes sealed (out) or opened (in), and its drops by reason. */
     public record SaStats(String spi, String direction, String peer, long packets, long bytes, Map<String, Long> drops) {}

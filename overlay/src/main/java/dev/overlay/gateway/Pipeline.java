@@ -22,6 +22,7 @@ import dev.overlay.steering.SteeringPolicy;
 import dev.overlay.steering.Worker;
 import dev.overlay.steering.WorkerPool;
 import dev.overlay.vtep.Ethernet;
+import dev.overlay.vtep.MacAddress;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.net.InetSocketAddress;
@@ -43,10 +44,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *   <li>deliver ({@code mss-clamp}, then the ports): to the tenant's ports, on the same worker,
  *       or for {@code rfs} on the worker that last transmitted the flow, never reordering it
  *       ({@link RfsSteering})</li>
- *   <li>tx, port reader: tenant of the port; {@code pmtu-check}: a frame above the tenant MTU
- *       is answered on its own port with the ICMP error the datapath builds ({@link PathMtu}),
- *       rate-limited per tenant, or cut into IPv4 fragments; {@code mss-clamp}; FDB lookup, one
- *       copy per peer, the outbound SA picked by inner flow, handed to that SA's owner worker</li>
+ *   <li>tx, port reader: tenant of the port, (cluster mode) the source MAC noted as local;
+ *       {@code pmtu-check}: a frame above the tenant MTU is answered on its own port with the
+ *       ICMP error the datapath builds ({@link PathMtu}), rate-limited per tenant, or cut into
+ *       IPv4 fragments; {@code mss-clamp}; FDB lookup, one copy per peer, the outbound SA picked
+ *       by inner flow, handed to that SA's owner worker</li>
  *   <li>tx, worker ({@code esp-encrypt}): the datapath's socket-mode encapsulation, then the
  *       underlay socket; flushed once per batch (sendmmsg)</li>
  * </ol>
@@ -384,15 +386,19 @@ final class Pipeline {
         TrafficCounters t = traffic(tenant.name());
         t.txFrames.increment();
         t.txBytes.add(frame.readableBytes());
+        if (tenant.localMacs() != null) {
+            // Cluster mode: what stands behind our ports, for the agent to announce (EVPN type 2).
+            tenant.localMacs().learn(Ethernet.source(frame, frame.readerIndex()), Tenant.LOCAL);
+        }
         long mayWait = port.readerMayWaitNanos();
         if (!PathMtu.fits(frame, tenant.mtu())) {
-            oversize(v, port, tenant, frame, removedTag, mayWait);
+            oversize(v, port, tenant, t, frame, removedTag, mayWait);
             return;
         }
         if (tenant.clampsMss() && MssClamp.clamp(frame, tenant.mss4(), tenant.mss6())) {
             pathMtu(tenant.name()).mssClampedTx.increment();
         }
-        forward(v, tenant, frame, mayWait);
+        forward(v, tenant, t, frame, mayWait);
     }
 
     /**
@@ -400,12 +406,13 @@ final class Pipeline {
      * The ICMP error goes back out of the port the frame came from, with the tag it came with;
      * the frame itself is a too-big drop. Fragments go on as frames of their own.
      */
-    private void oversize(View v, TenantPort port, Tenant tenant, ByteBuf frame, int removedTag, long mayWait) {
+    private void oversize(View v, TenantPort port, Tenant tenant, TrafficCounters t, ByteBuf frame, int removedTag,
+                          long mayWait) {
         try {
             PathMtuCounters counters = pathMtu(tenant.name());
             switch (PathMtu.check(frame, tenant.mtu())) {
                 case FRAGMENT -> {
-                    int n = PathMtu.fragment(frame, tenant.mtu(), alloc, f -> forward(v, tenant, f, mayWait));
+                    int n = PathMtu.fragment(frame, tenant.mtu(), alloc, f -> forward(v, tenant, t, f, mayWait));
                     if (n > 0) {
                         counters.fragmentedFrames.increment();
                         counters.fragments.add(n);
@@ -433,11 +440,15 @@ final class Pipeline {
     }
 
     /** {@code l2-forward} of an untagged frame that fits: one copy per peer, each to its SA's owner. */
-    private void forward(View v, Tenant tenant, ByteBuf frame, long mayWait) {
+    private void forward(View v, Tenant tenant, TrafficCounters t, ByteBuf frame, long mayWait) {
         Peer unicast = tenant.peerFor(Ethernet.destination(frame, frame.readerIndex()));
         if (unicast != null) {
             toPeer(v, tenant, unicast, frame, mayWait);
             return;
+        }
+        t.txFlooded.increment();
+        if (!MacAddress.isMulticast(Ethernet.destination(frame, frame.readerIndex()))) {
+            t.txUnknownUnicast.increment();
         }
         // Head-end replication (RFC 7348 section 4.2): one copy per peer, in config order.
         List<Peer> peers = tenant.peers();

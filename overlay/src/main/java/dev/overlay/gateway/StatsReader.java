@@ -30,7 +30,8 @@ final class StatsReader {
             for (Tenant t : v.topology.tenants().values()) {
                 TrafficCounters c = pipeline.traffic(t.name());
                 tenants.put(t.name(), new GatewayStats.TenantStats(t.vni(), c.txFrames.sum(), c.txBytes.sum(),
-                        c.rxFrames.sum(), c.rxBytes.sum(), t.fdb().size(), pipeline.pathMtu(t.name()).snapshot()));
+                        c.rxFrames.sum(), c.rxBytes.sum(), t.fdb().size(), pipeline.pathMtu(t.name()).snapshot(),
+                        t.fdb().remoteCount(), c.txFlooded.sum(), c.txUnknownUnicast.sum()));
                 for (TenantPort p : v.portsOf(t)) {
                     tenantOfPort.put(p.name(), t.name());
                 }

@@ -13,14 +13,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code overlay demo [--netns | --offline]}: the live demonstration of CONTRACT.md (two gateways,
- * two tenants with the same addresses, udp ports), then with {@code --netns} the same over TAP
- * ports in network namespaces with ping and iperf3. Exit 0 when every check held, 1 otherwise.
+ * {@code overlay demo [--netns | --offline | --cluster]}: the live demonstration of CONTRACT.md (two
+ * gateways, two tenants with the same addresses, udp ports), then with {@code --netns} the same over
+ * TAP ports in network namespaces with ping and iperf3; {@code --cluster} is cluster mode's
+ * ({@link ClusterDemo}). Exit 0 when every check held, 1 otherwise.
  */
 @Command(name = "demo", description = {
         "Two gateways on 127.0.0.1 and 127.0.0.2 (ESP in UDP, AES-GCM-256, 2 workers each) carry two tenants whose "
                 + "addresses overlap; checks every frame reaches its own tenant and nowhere else, and prints the table.",
-        "--netns (root) also runs ping and iperf3 between the tenants' network namespaces across the encrypted overlay."})
+        "--netns (root) also runs ping and iperf3 between the tenants' network namespaces across the encrypted overlay.",
+        "--cluster starts a 3-member etcd and three gateways that find each other through it (no peer or SA in their "
+                + "files), spread their hosts' MACs and roll their keys once under traffic; no root needed."})
 final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -31,6 +34,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seconds", paramLabel = "N", defaultValue = "3",
             description = "How long each iperf3 test of --netns runs (default: ${DEFAULT-VALUE}).")
     int seconds;
+
+    @Option(names = "--cluster", description = "Cluster mode: etcd (3 members on 127.0.0.1) and three gateways on "
+            + "127.0.0.1-3: membership, FDB spreading and one key rollover under traffic, then the table.")
+    boolean cluster;
 
     @Option(names = "--offline", description = "Encode and decode the captures without running gateways; keeps the wire capture.")
     boolean offline;
@@ -50,6 +57,9 @@ final class DemoCommand implements Callable<Integer> {
         if (offline) {
             return new OfflineDemo(repo, outDir, out).run();
         }
+        if (cluster && netns) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--cluster and --netns: one at a time");
+        }
         if (netns) {
             NetnsDemo.checkPrerequisites(); // before anything runs, so a refusal is the only output
         }
@@ -62,6 +72,9 @@ final class DemoCommand implements Callable<Integer> {
         Level level = gatewayLog.getLevel();
         gatewayLog.setLevel(Level.WARNING);
         try {
+            if (cluster) {
+                return ClusterDemo.run(out) ? 0 : 1;
+            }
             List<TenantFrames> traffic = List.of(TenantFrames.load(repo, "blue"), TenantFrames.load(repo, "red"));
             DemoReport report = LiveDemo.run(repo.resolve("configs/two-tenants-gw-a.yaml"),
                     repo.resolve("configs/two-tenants-gw-b.yaml"), traffic);

@@ -95,7 +95,7 @@ final class LiveDemo {
         GatewayConfig g = c.gateway();
         GatewayConfig withDir = new GatewayConfig(g.name(), g.address(), g.mac(), g.espTransport(), g.espPort(),
                 g.vxlanPort(), g.genevePort(), g.underlayMtu(), g.workers(), g.steering(), g.metrics(),
-                Optional.of(dir), g.pinWorkers(), g.underlayFragmentation());
+                Optional.of(dir), g.pinWorkers(), g.underlayFragmentation(), g.cluster());
         return new OverlayConfig(c.source(), withDir, c.peers(), c.tenants(), c.securityAssociations(), c.locations());
     }
 

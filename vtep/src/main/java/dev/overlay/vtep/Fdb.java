@@ -3,6 +3,7 @@ package dev.overlay.vtep;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,6 +14,11 @@ import java.util.function.LongSupplier;
  * come from configuration and never age or move; the rest is learned from the inner source MAC
  * of decapsulated frames and ages out like a Linux bridge's (default 300 s). An unknown,
  * multicast or broadcast destination is flooded to the flood list, in configuration order.
+ *
+ * <p>Remote entries (cluster mode) are static entries installed at run time from another
+ * gateway's announcement of a MAC behind it, as EVPN's MAC/IP routes (RFC 7432 section 7.2):
+ * they never age here (their origin withdraws them) and learning never moves them; a config
+ * static entry for the same MAC wins over them.
  *
  * <p>Thread-safe: lookups from every worker read a {@link MacTable} without locking or boxing;
  * learning a MAC already known at the same peer only refreshes its timestamp, and only once a
@@ -27,7 +33,7 @@ public final class Fdb {
     /** One entry as tools see it. */
     public record Entry(MacAddress mac, String peer, boolean isStatic, Duration age) {}
 
-    private final List<String> floodList;
+    private volatile List<String> floodList;
     private final MacTable table = new MacTable();
     private final long ageingNanos;
     private final LongSupplier nanoClock;
@@ -107,6 +113,85 @@ public final class Fdb {
             return false; // another worker learned it first
         }
         return table.put(new MacTable.Node(srcMac, peer, false, now), s); // the station moved
+    }
+
+    /**
+     * Installs or moves the remote entry of {@code mac}: replaces a learned entry or another
+     * remote one, never a config static entry. True when the table changed.
+     */
+    public boolean putRemote(long mac, String peer) {
+        if (MacAddress.isMulticast(mac)) {
+            throw new IllegalArgumentException("mac: " + new MacAddress(mac) + " (expected: a unicast address)");
+        }
+        while (true) {
+            MacTable.Node s = table.get(mac);
+            if (s != null && (s.isStatic && !s.remote || s.remote && s.peer.equals(peer))) {
+                return false;
+            }
+            if (table.put(new MacTable.Node(mac, peer, true, true, nanoClock.getAsLong()), s)) {
+                if (s != null && !s.isStatic) {
+                    learned.decrementAndGet();
+                }
+                return true;
+            }
+            // A worker learned or moved it meanwhile: look again.
+        }
+    }
+
+    /** Removes the remote entry of {@code mac} if it points at {@code peer}. True when one was removed. */
+    public boolean removeRemote(long mac, String peer) {
+        MacTable.Node s = table.get(mac);
+        return s != null && s.remote && s.peer.equals(peer) && table.remove(s);
+    }
+
+    /** How many remote entries there are now (a scan: for stats, not per packet). */
+    public int remoteCount() {
+        int[] n = {0};
+        table.forEach(s -> n[0] += s.remote ? 1 : 0);
+        return n[0];
+    }
+
+    /** The remote entries now, MAC to peer: allocates, for the agent that reconciles them. */
+    public Map<Long, String> remote() {
+        Map<Long, String> out = new HashMap<>();
+        table.forEach(s -> {
+            if (s.remote) {
+                out.put(s.mac, s.peer);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Applies a reloaded tenant config without losing what was learned: the new flood list, the
+     * config's static entries added, moved or removed, and learned or remote entries behind
+     * peers no longer in the flood list removed (they would only be flooded anyway).
+     */
+    public synchronized void reconfigure(List<String> floodList, Map<MacAddress, String> staticEntries) {
+        this.floodList = List.copyOf(floodList);
+        long now = nanoClock.getAsLong();
+        table.forEach(s -> {
+            boolean configStatic = s.isStatic && !s.remote;
+            boolean keep = configStatic ? s.peer.equals(staticEntries.get(new MacAddress(s.mac)))
+                    : this.floodList.contains(s.peer);
+            if (!keep && table.remove(s) && !s.isStatic) {
+                learned.decrementAndGet();
+            }
+        });
+        staticEntries.forEach((mac, peer) -> {
+            while (true) {
+                MacTable.Node old = table.get(mac.value());
+                if (old != null && old.isStatic && !old.remote && old.peer.equals(peer)) {
+                    break;
+                }
+                if (table.put(new MacTable.Node(mac.value(), peer, true, now), old)) {
+                    if (old != null && !old.isStatic) {
+                        learned.decrementAndGet();
+                    }
+                    break;
+                }
+            }
+        });
     }
 
     /** Removes learned entries not seen for the ageing time; returns how many. */

@@ -12,17 +12,27 @@ import java.util.function.Consumer;
  * the copy, which only means one more flood.
  */
 final class MacTable {
-    /** A learned or static station; {@code lastSeen} is written by readers on refresh. */
+    /**
+     * A learned or static station; {@code lastSeen} is written by readers on refresh. A
+     * {@code remote} entry is static too (never ages, never moves by learning), but installed at
+     * run time from another gateway's announcement rather than from the config.
+     */
     static final class Node {
         final long mac;
         final String peer;
         final boolean isStatic;
+        final boolean remote;
         volatile long lastSeen;
 
         Node(long mac, String peer, boolean isStatic, long lastSeen) {
+            this(mac, peer, isStatic, false, lastSeen);
+        }
+
+        Node(long mac, String peer, boolean isStatic, boolean remote, long lastSeen) {
             this.mac = mac;
             this.peer = peer;
-            this.isStatic = isStatic;
+            this.isStatic = isStatic || remote;
+            this.remote = remote;
             this.lastSeen = lastSeen;
         }
     }

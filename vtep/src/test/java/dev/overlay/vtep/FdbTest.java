@@ -96,4 +96,49 @@ class FdbTest {
         assertThrows(IllegalArgumentException.class, () -> new Fdb(List.of(),
                 Map.of(MacAddress.BROADCAST, "gw-b")));
     }
+
+    @Test
+    void remoteEntriesReplaceLearnedOnesNeverAgeAndDoNotMoveByLearning() {
+        assertTrue(fdb.learn(A, "gw-c"));
+        assertTrue(fdb.putRemote(A, "gw-d"));
+        assertEquals(0, fdb.learnedCount(), "the learned entry it replaced is no longer counted");
+        assertEquals("gw-d", fdb.lookup(A));
+        assertFalse(fdb.learn(A, "gw-c"), "a frame from elsewhere does not move a remote entry");
+        now += Duration.ofDays(1).toNanos();
+        assertEquals(0, fdb.expire());
+        assertEquals("gw-d", fdb.lookup(A));
+        assertFalse(fdb.putRemote(A, "gw-d"), "the same announcement again changes nothing");
+        assertTrue(fdb.putRemote(A, "gw-b"), "the MAC moved to another gateway");
+        assertEquals(Map.of(A, "gw-b"), fdb.remote());
+        assertFalse(fdb.removeRemote(A, "gw-d"), "a withdrawal by the gateway it left does not remove it");
+        assertTrue(fdb.removeRemote(A, "gw-b"));
+        assertNull(fdb.lookup(A));
+        assertEquals(Map.of(), fdb.remote());
+    }
+
+    @Test
+    void aConfigStaticEntryWinsOverARemoteOne() {
+        assertFalse(fdb.putRemote(STATIC.value(), "gw-c"));
+        assertEquals("gw-b", fdb.lookup(STATIC.value()));
+        assertFalse(fdb.removeRemote(STATIC.value(), "gw-b"));
+        assertEquals("gw-b", fdb.lookup(STATIC.value()));
+    }
+
+    @Test
+    void reconfigureKeepsWhatWasLearnedBehindPeersThatStay() {
+        fdb.learn(A, "gw-c");
+        fdb.learn(B, "gw-d");
+        long remote = MacAddress.of("02:00:00:00:00:0c").value();
+        fdb.putRemote(remote, "gw-d");
+        MacAddress moved = MacAddress.of("02:00:00:00:00:0e");
+        fdb.reconfigure(List.of("gw-c", "gw-b", "gw-e"), Map.of(moved, "gw-e"));
+        assertEquals(List.of("gw-c", "gw-b", "gw-e"), fdb.floodList());
+        assertEquals("gw-c", fdb.lookup(A), "learned behind a peer that stays: kept");
+        assertNull(fdb.lookup(B), "learned behind a peer that left: removed");
+        assertNull(fdb.lookup(remote), "remote behind a peer that left: removed");
+        assertNull(fdb.lookup(STATIC.value()), "a static entry the config no longer has: removed");
+        assertEquals("gw-e", fdb.lookup(moved.value()));
+        assertEquals(1, fdb.learnedCount());
+        assertEquals(2, fdb.size());
+    }
 }
