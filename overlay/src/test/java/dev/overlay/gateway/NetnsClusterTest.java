@@ -33,6 +33,13 @@ class NetnsClusterTest {
         return s.drops("unknown-spi") + s.drops("integrity") + s.drops("no-sa") + s.drops("replay");
     }
 
+    /** Udp RcvbufErrors of namespace {@code ns} (/proc/net/snmp): datagrams its sockets had no room for. */
+    private static long rcvbufErrors(String ns) {
+        List<String> udp = NetLab.in(ns, "cat", "/proc/net/snmp").lines().filter(l -> l.startsWith("Udp:")).toList();
+        List<String> names = List.of(udp.get(0).split("\\s+"));
+        return Long.parseLong(udp.get(1).split("\\s+")[names.indexOf("RcvbufErrors")]);
+    }
+
     private static long number(String json, String key) {
         Matcher m = Pattern.compile("\"" + key + "\":\\s*([0-9.e+]+)").matcher(json);
         long last = -1;
@@ -109,6 +116,7 @@ class NetnsClusterTest {
             long retransmits = number(tcp.substring(tcp.indexOf("\"sum_sent\"")), "retransmits");
 
             // UDP at 10 Mbit/s, 1,000-byte datagrams, 8 s: each one counted by iperf3 itself.
+            long rcvbufBefore = rcvbufErrors(ns[3]);
             server = lab.start("ip", "netns", "exec", ns[3], "iperf3", "-s", "-1", "-B", "10.0.0.3");
             Thread.sleep(500);
             String udp = in(ns[1], "timeout", "40", "iperf3", "-u", "-b", "10M", "-l", "1000", "-c", "10.0.0.3", "-t", "8", "-J");
@@ -116,10 +124,16 @@ class NetnsClusterTest {
             String sum = udp.substring(udp.lastIndexOf("\"sum\""));
             long packets = number(sum, "packets");
             long lost = number(sum, "lost_packets");
-            System.out.printf("cluster netns: tcp %d bytes, %d retransmits; udp %d datagrams, %d lost%n",
-                    received, retransmits, packets, lost);
+            // What the receiving host's own UDP socket dropped (iperf3 descheduled on a loaded host,
+            // its receive buffer full) is the host's, not the overlay's: every datagram the overlay
+            // lost would be missing here without a matching RcvbufErrors count in the namespace.
+            long hostDropped = rcvbufErrors(ns[3]) - rcvbufBefore;
+            System.out.printf("cluster netns: tcp %d bytes, %d retransmits; udp %d datagrams, %d lost, %d of them"
+                    + " dropped by the receiving host's socket%n", received, retransmits, packets, lost, hostDropped);
             assertTrue(packets > 5_000, udp);
-            assertEquals(0, lost, udp);
+            assertEquals(hostDropped, lost, () -> "udp lost " + lost + " of " + packets + ", the receiving socket dropped "
+                    + hostDropped + "; drops: "
+                    + gateways.stream().map(g -> g.stats().drops() + " " + g.stats().ports()).toList());
             for (int i = 0; i < 3; i++) {
                 long r = agents.get(i).status().rollovers() - rolled[i];
                 assertTrue(r >= 5, "gateway " + (i + 1) + " rolled " + r + " times in ~17 s");
