@@ -41,12 +41,21 @@ final class NetnsDemo {
     private static final Pattern IPERF_RETRANS = Pattern.compile("\"sum_sent\"\\s*:\\s*\\{[^}]*?\"retransmits\"\\s*:\\s*(\\d+)");
 
     /** What one tenant measured. */
+    /**
+     * One tenant's figures; {@code pathMtu} is what the near host's kernel learned for the far one
+     * ({@code ip route get}: the gateways' ICMP Fragmentation Needed), 0 when it learned nothing.
+     */
     record Row(String tenant, int transmitted, int received, String rtt, double mbps, long retransmits,
-               long otherTenantFrames) {
+               long otherTenantFrames, int pathMtu, int tenantMtu) {
         boolean ok() {
-            return transmitted > 0 && received == transmitted && mbps > 0 && otherTenantFrames == 0;
+            return transmitted > 0 && received == transmitted && mbps > 0 && otherTenantFrames == 0
+                    && pathMtu == tenantMtu;
         }
     }
+
+    /** The TAPs keep the MTU any new interface has: the tenants learn the overlay's from its ICMP. */
+    static final int INTERFACE_MTU = 1500;
+    private static final Pattern ROUTE_MTU = Pattern.compile("\\bmtu (\\d+)");
 
     private NetnsDemo() {
     }
@@ -96,26 +105,29 @@ final class NetnsDemo {
                     for (char side : new char[] {'a', 'b'}) {
                         String ns = lab.namespace(tenant, side);
                         lab.create(ns);
-                        lab.moveIn(lab.tap(tenant, side), ns, side == 'a' ? "10.0.0.1/24" : "10.0.0.2/24", mtu);
+                        lab.moveIn(lab.tap(tenant, side), ns, side == 'a' ? "10.0.0.1/24" : "10.0.0.2/24",
+                                INTERFACE_MTU);
                     }
                     lab.pinNeighbours(tenant);
                 }
             } finally {
                 portLog.setLevel(level);
             }
-            out.printf("netns demo: namespaces %s, %s, %s, %s; both tenants 10.0.0.1/24 <-> 10.0.0.2/24 on TAP ports, "
-                    + "MTU %d; configs in %s%n", lab.namespace("blue", 'a'), lab.namespace("blue", 'b'),
-                    lab.namespace("red", 'a'), lab.namespace("red", 'b'), mtu, dir);
+            out.printf("netns demo: namespaces %s, %s, %s, %s; both tenants 10.0.0.1/24 <-> 10.0.0.2/24 on TAP ports "
+                    + "at MTU %d, their default offloads on; the overlay carries %d, which the tenants learn from "
+                    + "the gateways' ICMP; configs in %s%n", lab.namespace("blue", 'a'), lab.namespace("blue", 'b'),
+                    lab.namespace("red", 'a'), lab.namespace("red", 'b'), INTERFACE_MTU, mtu, dir);
             out.flush();
             for (int i = 0; i < TENANTS.length; i++) {
-                rows.add(measure(lab, TENANTS[i], TENANTS[1 - i], seconds, gwA, gwB));
+                rows.add(measure(lab, TENANTS[i], TENANTS[1 - i], seconds, gwA, gwB, mtu));
             }
             print(rows, gwA.stats(), gwB.stats(), out);
         }
         return rows;
     }
 
-    private static Row measure(NetnsLab lab, String tenant, String other, int seconds, Gateway gwA, Gateway gwB) {
+    private static Row measure(NetnsLab lab, String tenant, String other, int seconds, Gateway gwA, Gateway gwB,
+                               int tenantMtu) {
         long otherBefore = awaitQuiet(gwA, gwB, other);
         String near = lab.namespace(tenant, 'a');
         String far = lab.namespace(tenant, 'b');
@@ -155,8 +167,11 @@ final class NetnsDemo {
                 server.destroyForcibly();
             }
         }
+        Matcher route = ROUTE_MTU.matcher(Shell.run(10, List.of("ip", "netns", "exec", near, "ip", "route", "get",
+                "10.0.0.2")).out());
+        int pathMtu = route.find() ? Integer.parseInt(route.group(1)) : 0;
         return new Row(tenant, transmitted, received, rttText, mbps, retransmits,
-                otherFrames(gwA, gwB, other) - otherBefore);
+                otherFrames(gwA, gwB, other) - otherBefore, pathMtu, tenantMtu);
     }
 
     /** Waits until iperf3 listens on 5201 in {@code ns} (its own output is block-buffered into a pipe, so not that). */
@@ -209,12 +224,14 @@ final class NetnsDemo {
 
     private static void print(List<Row> rows, GatewayStats a, GatewayStats b, PrintWriter out) {
         out.println();
-        String f = "%-8s %-6s %5s  %-24s %14s %8s  %s%n";
-        out.printf(f, "TENANT", "PING", "LOSS", "RTT MIN/AVG/MAX (ms)", "IPERF3 TCP", "RETRANS", "OTHER TENANT FRAMES");
+        String f = "%-8s %-6s %5s  %-24s %14s %8s  %8s  %s%n";
+        out.printf(f, "TENANT", "PING", "LOSS", "RTT MIN/AVG/MAX (ms)", "IPERF3 TCP", "RETRANS", "PATH MTU",
+                "OTHER TENANT FRAMES");
         for (Row r : rows) {
             int loss = r.transmitted == 0 ? 100 : 100 * (r.transmitted - r.received) / r.transmitted;
             out.printf(Locale.ROOT, f, r.tenant, r.received + "/" + r.transmitted, loss + "%", r.rtt,
-                    String.format(Locale.ROOT, "%.0f Mbit/s", r.mbps), r.retransmits, r.otherTenantFrames);
+                    String.format(Locale.ROOT, "%.0f Mbit/s", r.mbps), r.retransmits,
+                    r.pathMtu == 0 ? "-" : Integer.toString(r.pathMtu), r.otherTenantFrames);
         }
         // Under iperf3's TCP load a worker queue may overflow (steering/congestion): TCP retransmits.
         out.println("gw-a drops: " + DemoReport.drops(a) + "; gw-b drops: " + DemoReport.drops(b));
