@@ -21,7 +21,7 @@ public final class InternetChecksum {
      */
     @SuppressWarnings("restricted") // reinterpret: the JVM runs with --enable-native-access (bin/overlay, the jar)
     private static final MemorySegment MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
-    private static final ValueLayout.OfLong NATIVE_LONG = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final ValueLayout.OfInt NATIVE_INT = ValueLayout.JAVA_INT_UNALIGNED;
     /** Below this a packet is summed through the ByteBuf: setting up the raw read is not worth it. */
     private static final int RAW_MIN = 64;
 
@@ -61,18 +61,23 @@ public final class InternetChecksum {
     }
 
     /**
-     * The sum of raw memory. Native (little-endian on x86) 64-bit reads sum the bytes of each
+     * The sum of raw memory. Native (little-endian on x86) 32-bit reads sum the bytes of each
      * 16-bit word swapped; RFC 1071 2(B) byte-order independence makes the folded result the
      * byte-swap of the big-endian one, so it is folded and swapped back here.
+     *
+     * <p>The main loop is a plain int-indexed sum of zero-extended 32-bit words into a long, the
+     * shape C2's superword pass turns into vector adds (ChecksumBenchmark: 1,400 bytes in about
+     * 50 ns against 254 ns for 64-bit reads split into halves); a long holds 2^32 such words
+     * without overflow, far beyond any packet.
      */
     private static long partialAt(long address, int length) {
+        int words = length >>> 2;
         long sum = 0;
-        long i = 0;
-        for (; i + 8 <= length; i += 8) {
-            long v = MEMORY.get(NATIVE_LONG, address + i);
-            sum += (v >>> 32) + (v & 0xFFFF_FFFFL);
+        for (int w = 0; w < words; w++) {
+            sum += MEMORY.get(NATIVE_INT, address + ((long) w << 2)) & 0xFFFF_FFFFL;
         }
-        if (NATIVE_LONG.order() == java.nio.ByteOrder.LITTLE_ENDIAN) {
+        int i = words << 2;
+        if (NATIVE_INT.order() == java.nio.ByteOrder.LITTLE_ENDIAN) {
             int folded = fold(sum);
             sum = ((folded & 0xFF) << 8) | (folded >>> 8);
         }
