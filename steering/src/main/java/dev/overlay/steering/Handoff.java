@@ -107,11 +107,14 @@ public final class Handoff<T> {
      */
     public boolean submitWaiting(int worker, T item, long maxWaitNanos) {
         Lane<T> lane = lane(worker);
-        long deadline = System.nanoTime() + maxWaitNanos;
-        while (maxWaitNanos > 0 && !pool.isClosing() && lane.queue.size() >= lane.queue.capacity()
-                && System.nanoTime() - deadline < 0) {
-            lane.worker.wake(); // it may have parked with the queue full: it must drain for us
-            Thread.yield();
+        // The clock is read only once the queue is full: a port reader submits every tenant
+        // segment here, and clock_gettime per segment was 1.1% of all CPU in the TCP profile.
+        if (maxWaitNanos > 0 && lane.queue.size() >= lane.queue.capacity()) {
+            long deadline = System.nanoTime() + maxWaitNanos;
+            while (!pool.isClosing() && lane.queue.size() >= lane.queue.capacity() && System.nanoTime() - deadline < 0) {
+                lane.worker.wake(); // it may have parked with the queue full: it must drain for us
+                Thread.yield();
+            }
         }
         return offer(worker, item, true) >= 0;
     }
