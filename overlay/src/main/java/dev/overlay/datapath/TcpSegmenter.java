@@ -26,10 +26,7 @@ public final class TcpSegmenter {
     private static final int ETHERTYPE_IPV6 = 0x86DD;
     private static final int ETHERTYPE_VLAN = 0x8100;
     private static final int ETHERTYPE_QINQ = 0x88A8;
-    private static final int PROTOCOL_TCP = 6;
-    private static final int FIN = 0x01;
-    private static final int PSH = 0x08;
-    private static final int CWR = 0x80;
+    private static final int PROTOCOL_TCP = SegmentHeaders.PROTOCOL_TCP;
 
     private TcpSegmenter() {
     }
@@ -92,38 +89,14 @@ public final class TcpSegmenter {
         int flags = frame.getUnsignedByte(base + l4 + 13);
         int id = v4 ? frame.getUnsignedShort(base + l3 + 4) : 0;
         // The addresses of the pseudo-header are the same in every segment: summed once.
-        long addresses = v4 ? InternetChecksum.partial(frame, base + l3 + 12, 8)
-                : InternetChecksum.partial(frame, base + l3 + 8, 32);
+        long addresses = SegmentHeaders.addresses(frame, base + l3, v4);
         for (int i = 0; i < count; i++) {
             int offset = i * mss;
             int size = Math.min(mss, payload - offset);
-            ByteBuf seg = alloc.directBuffer(Buffers.HEADROOM + headers + size + Buffers.TAILROOM);
-            seg.setIndex(Buffers.HEADROOM, Buffers.HEADROOM);
-            seg.writeBytes(frame, base, headers);
-            seg.writeBytes(frame, base + headers + offset, size);
-            int s = Buffers.HEADROOM;
-            if (v4) {
-                seg.setShort(s + l3 + 2, headers - l3 + size);
-                seg.setShort(s + l3 + 4, id + i);
-                seg.setShort(s + l3 + 10, 0);
-                seg.setShort(s + l3 + 10, InternetChecksum.checksum(seg, s + l3, l4 - l3));
-            } else {
-                seg.setShort(s + l3 + 4, headers - l3 - 40 + size);
-            }
-            seg.setInt(s + l4 + 4, (int) (seq + offset));
-            int f = flags;
-            if (i < count - 1) {
-                f &= ~(FIN | PSH);
-            }
-            if (i > 0) {
-                f &= ~CWR;
-            }
-            seg.setByte(s + l4 + 13, f);
-            seg.setShort(s + l4 + 16, 0);
-            int segmentLength = tcpLength + size;
-            long sum = addresses + PROTOCOL_TCP + segmentLength
-                    + InternetChecksum.partial(seg, s + l4, segmentLength);
-            seg.setShort(s + l4 + 16, ~InternetChecksum.fold(sum) & 0xFFFF);
+            ByteBuf seg = SegmentHeaders.cut(frame, base, headers, base + headers + offset, size, alloc);
+            int s = seg.readerIndex();
+            SegmentHeaders.ip(seg, s + l3, v4, l4 - l3, headers - l3 + size, id + i);
+            SegmentHeaders.tcp(seg, s + l4, seq + offset, flags, i, count, addresses, tcpLength + size);
             out.accept(seg);
         }
         return count;

@@ -1,6 +1,5 @@
 package dev.overlay.datapath;
 
-import dev.overlay.vtep.InternetChecksum;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.function.Consumer;
@@ -26,11 +25,8 @@ import java.util.function.Consumer;
  * {@link Buffers#TAILROOM}; the input is only read.
  */
 public final class TunnelSegmenter {
-    private static final int PROTOCOL_TCP = 6;
-    private static final int PROTOCOL_UDP = 17;
-    private static final int FIN = 0x01;
-    private static final int PSH = 0x08;
-    private static final int CWR = 0x80;
+    private static final int PROTOCOL_TCP = SegmentHeaders.PROTOCOL_TCP;
+    private static final int PROTOCOL_UDP = SegmentHeaders.PROTOCOL_UDP;
 
     private TunnelSegmenter() {
     }
@@ -81,56 +77,18 @@ public final class TunnelSegmenter {
         int flags = frame.getUnsignedByte(base + l4Offset + 13);
         int outerId = v4 ? frame.getUnsignedShort(base + l3 + 4) : 0;
         int innerId = innerV4 ? frame.getUnsignedShort(base + inner + 4) : 0;
-        long outerAddresses = v4 ? InternetChecksum.partial(frame, base + l3 + 12, 8)
-                : InternetChecksum.partial(frame, base + l3 + 8, 32);
-        long innerAddresses = innerV4 ? InternetChecksum.partial(frame, base + inner + 12, 8)
-                : InternetChecksum.partial(frame, base + inner + 8, 32);
+        long outerAddresses = SegmentHeaders.addresses(frame, base + l3, v4);
+        long innerAddresses = SegmentHeaders.addresses(frame, base + inner, innerV4);
         for (int i = 0; i < count; i++) {
             int offset = i * mss;
             int size = Math.min(mss, payload - offset);
-            ByteBuf seg = alloc.directBuffer(Buffers.HEADROOM + headers + size + Buffers.TAILROOM);
-            seg.setIndex(Buffers.HEADROOM, Buffers.HEADROOM);
-            seg.writeBytes(frame, base, headers);
-            seg.writeBytes(frame, base + headers + offset, size);
-            int s = Buffers.HEADROOM;
+            ByteBuf seg = SegmentHeaders.cut(frame, base, headers, base + headers + offset, size, alloc);
+            int s = seg.readerIndex();
             int end = headers + size;
-            if (innerV4) {
-                seg.setShort(s + inner + 2, end - inner);
-                seg.setShort(s + inner + 4, innerId + i);
-                seg.setShort(s + inner + 10, 0);
-                seg.setShort(s + inner + 10, InternetChecksum.checksum(seg, s + inner, l4Offset - inner));
-            } else {
-                seg.setShort(s + inner + 4, end - inner - 40);
-            }
-            seg.setInt(s + l4Offset + 4, (int) (seq + offset));
-            int f = flags;
-            if (i < count - 1) {
-                f &= ~(FIN | PSH);
-            }
-            if (i > 0) {
-                f &= ~CWR;
-            }
-            seg.setByte(s + l4Offset + 13, f);
-            seg.setShort(s + l4Offset + 16, 0);
-            int segmentLength = end - l4Offset;
-            long sum = innerAddresses + PROTOCOL_TCP + segmentLength + InternetChecksum.partial(seg, s + l4Offset, segmentLength);
-            seg.setShort(s + l4Offset + 16, ~InternetChecksum.fold(sum) & 0xFFFF);
-            int udpLength = end - udp;
-            seg.setShort(s + udp + 4, udpLength);
-            if (udpChecksum) {
-                seg.setShort(s + udp + 6, 0);
-                long u = outerAddresses + PROTOCOL_UDP + udpLength + InternetChecksum.partial(seg, s + udp, udpLength);
-                int checksum = ~InternetChecksum.fold(u) & 0xFFFF;
-                seg.setShort(s + udp + 6, checksum == 0 ? 0xFFFF : checksum);
-            }
-            if (v4) {
-                seg.setShort(s + l3 + 2, end - l3);
-                seg.setShort(s + l3 + 4, outerId + i);
-                seg.setShort(s + l3 + 10, 0);
-                seg.setShort(s + l3 + 10, InternetChecksum.checksum(seg, s + l3, udp - l3));
-            } else {
-                seg.setShort(s + l3 + 4, end - l3 - 40);
-            }
+            SegmentHeaders.ip(seg, s + inner, innerV4, l4Offset - inner, end - inner, innerId + i);
+            SegmentHeaders.tcp(seg, s + l4Offset, seq + offset, flags, i, count, innerAddresses, end - l4Offset);
+            SegmentHeaders.udp(seg, s + udp, end - udp, udpChecksum, outerAddresses);
+            SegmentHeaders.ip(seg, s + l3, v4, udp - l3, end - l3, outerId + i);
             out.accept(seg);
         }
         return count;

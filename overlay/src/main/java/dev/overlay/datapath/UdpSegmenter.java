@@ -1,6 +1,5 @@
 package dev.overlay.datapath;
 
-import dev.overlay.vtep.InternetChecksum;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.function.Consumer;
@@ -20,7 +19,7 @@ import java.util.function.Consumer;
  * input is only read, and stays the caller's.
  */
 public final class UdpSegmenter {
-    private static final int PROTOCOL_UDP = 17;
+    private static final int PROTOCOL_UDP = SegmentHeaders.PROTOCOL_UDP;
 
     private UdpSegmenter() {
     }
@@ -70,30 +69,14 @@ public final class UdpSegmenter {
         int payload = length - headers;
         int count = Math.max(1, (payload + gsoSize - 1) / gsoSize);
         int id = v4 ? frame.getUnsignedShort(base + l3 + 4) : 0;
-        long addresses = v4 ? InternetChecksum.partial(frame, base + l3 + 12, 8)
-                : InternetChecksum.partial(frame, base + l3 + 8, 32);
+        long addresses = SegmentHeaders.addresses(frame, base + l3, v4);
         for (int i = 0; i < count; i++) {
             int offset = i * gsoSize;
             int size = Math.min(gsoSize, payload - offset);
-            ByteBuf seg = alloc.directBuffer(Buffers.HEADROOM + headers + size + Buffers.TAILROOM);
-            seg.setIndex(Buffers.HEADROOM, Buffers.HEADROOM);
-            seg.writeBytes(frame, base, headers);
-            seg.writeBytes(frame, base + headers + offset, size);
-            int s = Buffers.HEADROOM;
-            if (v4) {
-                seg.setShort(s + l3 + 2, headers - l3 + size);
-                seg.setShort(s + l3 + 4, id + i);
-                seg.setShort(s + l3 + 10, 0);
-                seg.setShort(s + l3 + 10, InternetChecksum.checksum(seg, s + l3, l4 - l3));
-            } else {
-                seg.setShort(s + l3 + 4, headers - l3 - 40 + size);
-            }
-            int udpLength = 8 + size;
-            seg.setShort(s + l4 + 4, udpLength);
-            seg.setShort(s + l4 + 6, 0);
-            long sum = addresses + PROTOCOL_UDP + udpLength + InternetChecksum.partial(seg, s + l4, udpLength);
-            int checksum = ~InternetChecksum.fold(sum) & 0xFFFF;
-            seg.setShort(s + l4 + 6, checksum == 0 ? 0xFFFF : checksum);
+            ByteBuf seg = SegmentHeaders.cut(frame, base, headers, base + headers + offset, size, alloc);
+            int s = seg.readerIndex();
+            SegmentHeaders.ip(seg, s + l3, v4, l4 - l3, headers - l3 + size, id + i);
+            SegmentHeaders.udp(seg, s + l4, 8 + size, true, addresses);
             out.accept(seg);
         }
         return count;
