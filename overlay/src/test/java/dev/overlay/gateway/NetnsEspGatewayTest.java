@@ -63,7 +63,7 @@ class NetnsEspGatewayTest {
             Path b = Files.writeString(dir.resolve("b.yaml"), yaml(prefix + "b", addrB, "gw-a", addrA, transport, ports, lab, 'b', sasB));
 
             Path capture = dir.resolve("underlay.pcap");
-            Process tcpdump = lab.start("tcpdump", "-i", "lo", "-n", "-U", "-w", capture.toString(),
+            Process tcpdump = lab.start("tcpdump", "--immediate-mode", "-i", "lo", "-n", "-U", "-w", capture.toString(),
                     "host " + addrA + " and host " + addrB);
             awaitListening(tcpdump);
             Gateway gwA = Gateway.start(Configs.loadOrFail(a));

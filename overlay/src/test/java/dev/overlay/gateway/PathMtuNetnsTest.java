@@ -120,7 +120,7 @@ class PathMtuNetnsTest {
              NetLab lab = new NetLab()) {
             String net = underlayNet();
             Path capture = dir.resolve("underlay.pcap");
-            Process tcpdump = lab.start("tcpdump", "-i", "lo", "-n", "-U", "-w", capture.toString(),
+            Process tcpdump = lab.start("tcpdump", "--immediate-mode", "-i", "lo", "-n", "-U", "-w", capture.toString(),
                     "udp and host " + net + ".1 and host " + net + ".2");
             awaitListening(tcpdump);
             String prefix;
@@ -155,7 +155,7 @@ class PathMtuNetnsTest {
                     in(ns, "ip", "route", "flush", "cache");
                 }
                 Path errors = dir.resolve("errors-at-a.pcap");
-                Process dumpA = lab.start("ip", "netns", "exec", p.nsA(), "tcpdump", "-i", p.tapA(), "-n", "-U",
+                Process dumpA = lab.start("ip", "netns", "exec", p.nsA(), "tcpdump", "--immediate-mode", "-i", p.tapA(), "-n", "-U",
                         "-Q", "in", "-w", errors.toString(), "icmp");
                 awaitListening(dumpA);
                 for (int streams : new int[] {1, 4}) {
@@ -217,9 +217,9 @@ class PathMtuNetnsTest {
             Path atA = dir.resolve("synack-at-a.pcap");
             // Each side's capture holds what it received, 128 bytes of each: both SYNs and SYN-ACKs
             // (IPv4 and IPv6), with the far host as their source.
-            Process dumpB = lab.start("ip", "netns", "exec", p.nsB(), "tcpdump", "-i", p.tapB(), "-n", "-U", "-s", "128",
+            Process dumpB = lab.start("ip", "netns", "exec", p.nsB(), "tcpdump", "--immediate-mode", "-i", p.tapB(), "-n", "-U", "-s", "128",
                     "-Q", "in", "-w", atB.toString(), "tcp");
-            Process dumpA = lab.start("ip", "netns", "exec", p.nsA(), "tcpdump", "-i", p.tapA(), "-n", "-U", "-s", "128",
+            Process dumpA = lab.start("ip", "netns", "exec", p.nsA(), "tcpdump", "--immediate-mode", "-i", p.tapA(), "-n", "-U", "-s", "128",
                     "-Q", "in", "-w", atA.toString(), "tcp");
             awaitListening(dumpB);
             awaitListening(dumpA);
@@ -259,7 +259,7 @@ class PathMtuNetnsTest {
             lab.localRouteMtu(net + ".1", 1500);
             lab.localRouteMtu(net + ".2", 1500);
             Path capture = dir.resolve("underlay.pcap");
-            Process tcpdump = lab.start("tcpdump", "-i", "lo", "-n", "-U", "-w", capture.toString(),
+            Process tcpdump = lab.start("tcpdump", "--immediate-mode", "-i", "lo", "-n", "-U", "-w", capture.toString(),
                     "udp and host " + net + ".1 and host " + net + ".2");
             awaitListening(tcpdump);
             try (Pair p = pair(lab, "", "\n  underlay-fragmentation: allow", net)) {
