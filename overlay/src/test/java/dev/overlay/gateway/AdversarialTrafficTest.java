@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
@@ -234,12 +235,25 @@ class AdversarialTrafficTest {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        TwoGateways.waitFor(() -> delta(before, drops(target.stats())).getOrDefault(reason, 0L) >= COUNT, reason);
+        // A datagram the kernel dropped because the socket's buffer was full (the host busy with
+        // other work) never reached the gateway's checks; the gateway counts those too, as
+        // underlay kernel drops, and this waits for the two together.
+        long kernelBefore = target.stats().underlayKernelDrops();
+        java.util.function.LongSupplier kernel = () -> Math.max(0, target.stats().underlayKernelDrops() - kernelBefore);
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (delta(before, drops(target.stats())).getOrDefault(reason, 0L) + kernel.getAsLong() < COUNT
+                && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
         Thread.sleep(100); // anything counted late, or under another reason, shows now
-        assertEquals(Map.of(reason, (long) COUNT), delta(before, drops(target.stats())),
-                () -> reason + ": workers " + target.stats().workers());
+        Map<String, Long> counted = delta(before, drops(target.stats()));
+        long lost = kernel.getAsLong();
+        long seen = counted.getOrDefault(reason, 0L);
+        assertEquals(Set.of(reason), counted.keySet(), () -> reason + ": counted " + counted + ", workers " + target.stats().workers());
+        assertTrue(seen <= COUNT && seen + lost >= COUNT, () -> reason + ": " + seen + " counted, " + lost
+                + " dropped by the kernel at a full socket, of " + COUNT + " sent; workers " + target.stats().workers());
         if (spi != null) {
-            assertEquals(COUNT, onSa.get() - saBefore, reason + " on SA " + spi);
+            assertEquals(seen, onSa.get() - saBefore, reason + " on SA " + spi);
         }
     }
 
