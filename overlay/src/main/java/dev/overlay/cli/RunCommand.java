@@ -5,6 +5,7 @@ import dev.overlay.config.OverlayConfig;
 import dev.overlay.gateway.Gateway;
 import dev.overlay.gateway.GatewaySignals;
 import dev.overlay.gateway.port.PortException;
+import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,6 +27,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         OverlayConfig loaded = Configs.loadOrFail(config);
         GatewaySignals.installLogFormat();
+        leakDetectionOffUnlessAsked();
         Gateway gateway;
         try {
             gateway = Gateway.start(loaded);
@@ -51,5 +53,19 @@ final class RunCommand implements Callable<Integer> {
         }
         gateway.awaitStopped();
         return 0;
+    }
+
+    /**
+     * Netty's default leak detection (SIMPLE) tracks one buffer in 128 and records a stack trace
+     * when a tracked composite is released: in the TCP 1-stream profile those traces were 2.1% of
+     * all CPU, spent on nothing a running gateway acts on. The gateway's tests run with detection
+     * on (paranoid where they count leaks); here it is off unless the user asks for it with
+     * {@code -Dio.netty.leakDetection.level=simple|advanced|paranoid} in OVERLAY_JAVA_OPTS.
+     */
+    static void leakDetectionOffUnlessAsked() {
+        if (System.getProperty("io.netty.leakDetection.level") == null
+                && System.getProperty("io.netty.leakDetectionLevel") == null) {
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
     }
 }

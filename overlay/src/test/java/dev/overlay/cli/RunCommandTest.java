@@ -57,4 +57,28 @@ class RunCommandTest {
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("overlay-gw-run")
                 && t.isAlive()), "no gateway thread after a refused start");
     }
+
+    @Test
+    void leakDetectionIsOffForTheGatewayUnlessTheUserSetsALevel() {
+        io.netty.util.ResourceLeakDetector.Level before = io.netty.util.ResourceLeakDetector.getLevel();
+        String property = System.getProperty("io.netty.leakDetection.level");
+        try {
+            // The tests' JVM asks for paranoid (pom.xml): a level the user gave is kept.
+            System.setProperty("io.netty.leakDetection.level", "paranoid");
+            io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.PARANOID);
+            RunCommand.leakDetectionOffUnlessAsked();
+            assertEquals(io.netty.util.ResourceLeakDetector.Level.PARANOID, io.netty.util.ResourceLeakDetector.getLevel());
+            // Nobody asked: off, as `overlay run` starts.
+            System.clearProperty("io.netty.leakDetection.level");
+            RunCommand.leakDetectionOffUnlessAsked();
+            assertEquals(io.netty.util.ResourceLeakDetector.Level.DISABLED, io.netty.util.ResourceLeakDetector.getLevel());
+        } finally {
+            if (property == null) {
+                System.clearProperty("io.netty.leakDetection.level");
+            } else {
+                System.setProperty("io.netty.leakDetection.level", property);
+            }
+            io.netty.util.ResourceLeakDetector.setLevel(before);
+        }
+    }
 }
