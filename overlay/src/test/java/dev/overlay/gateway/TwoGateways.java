@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.overlay.cli.Configs;
+import dev.overlay.cluster.FreePorts;
 import dev.overlay.config.OverlayConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -302,18 +303,9 @@ final class TwoGateways implements AutoCloseable {
         return f;
     }
 
+    /** A UDP port free on both 127.0.0.1 and 127.0.0.2 now. */
     static int freeUdpPort() {
-        for (int i = 0; i < 50; i++) {
-            try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(A, 0))) {
-                int port = s.getLocalPort();
-                try (DatagramSocket _ = new DatagramSocket(new InetSocketAddress(B, port))) {
-                    return port;
-                }
-            } catch (IOException retry) {
-                // taken on 127.0.0.2: try another
-            }
-        }
-        throw new IllegalStateException("no free UDP port on both 127.0.0.1 and 127.0.0.2");
+        return FreePorts.udp(List.of(A, B), 1)[0];
     }
 
     static int freeTcpPort() {
