@@ -1,9 +1,7 @@
 package dev.overlay.cluster;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +42,7 @@ public final class LocalEtcd implements AutoCloseable {
     private LocalEtcd(Path root, int count) {
         this.root = root;
         this.token = "overlay-" + root.getFileName();
-        int[] ports = freeTcpPorts(2 * count);
+        int[] ports = FreePorts.tcp(2 * count);
         for (int i = 0; i < count; i++) {
             String name = "etcd" + i;
             members.add(new Member(name, ports[2 * i], ports[2 * i + 1], root.resolve(name + ".data"),
@@ -190,35 +188,6 @@ public final class LocalEtcd implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for etcd", e);
-        }
-    }
-
-    /**
-     * {@code count} distinct TCP ports free on 127.0.0.1 now, chosen while all are held (a port
-     * closed and chosen again would be given twice); from the kernel's ephemeral range, so fixed
-     * services never collide.
-     */
-    static int[] freeTcpPorts(int count) {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            int[] ports = new int[count];
-            for (int i = 0; i < count; i++) {
-                ServerSocket s = new ServerSocket();
-                held.add(s);
-                s.bind(new InetSocketAddress("127.0.0.1", 0));
-                ports[i] = s.getLocalPort();
-            }
-            return ports;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            for (ServerSocket s : held) {
-                try {
-                    s.close();
-                } catch (IOException ignored) {
-                    // closing a listening socket that never accepted
-                }
-            }
         }
     }
 

@@ -17,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
@@ -205,7 +204,7 @@ final class ClusterLab implements AutoCloseable {
         for (int n = 1; n <= MAX_NODES; n++) {
             nodes.put(n, new Node(n));
         }
-        int[] ports = freeUdpPorts(all, 3 + MAX_NODES * TENANTS.length);
+        int[] ports = FreePorts.udp(all, 3 + MAX_NODES * TENANTS.length);
         this.esp = ports[0];
         this.vxlan = ports[1];
         this.geneve = ports[2];
@@ -346,37 +345,6 @@ final class ClusterLab implements AutoCloseable {
     /** The drops that mean an SA was missing or wrong on some packet: what make before break must keep at 0. */
     static long saDrops(GatewayStats s) {
         return s.drops("unknown-spi") + s.drops("integrity") + s.drops("no-sa") + s.drops("replay");
-    }
-
-    /** {@code count} distinct UDP ports, each free on every one of {@code addresses} now. */
-    static int[] freeUdpPorts(List<String> addresses, int count) {
-        List<DatagramSocket> held = new ArrayList<>();
-        try {
-            int[] ports = new int[count];
-            for (int c = 0; c < count; c++) {
-                ports[c] = -1;
-                for (int i = 0; i < 100 && ports[c] < 0; i++) {
-                    List<DatagramSocket> mine = new ArrayList<>();
-                    try {
-                        DatagramSocket first = new DatagramSocket(new InetSocketAddress(addresses.getFirst(), 0));
-                        mine.add(first);
-                        for (String a : addresses.subList(1, addresses.size())) {
-                            mine.add(new DatagramSocket(new InetSocketAddress(a, first.getLocalPort())));
-                        }
-                        ports[c] = first.getLocalPort();
-                        held.addAll(mine);
-                    } catch (IOException busy) {
-                        mine.forEach(DatagramSocket::close);
-                    }
-                }
-                if (ports[c] < 0) {
-                    throw new UncheckedIOException(new IOException("no UDP port free on " + addresses));
-                }
-            }
-            return ports;
-        } finally {
-            held.forEach(DatagramSocket::close);
-        }
     }
 
     @Override

@@ -19,7 +19,7 @@ class ClusterMembershipTest {
     @Test
     void threeGatewaysFindEachOtherThroughEtcdAndCarryEveryTenantBetweenEveryPair() throws Exception {
         try (ClusterLab lab = new ClusterLab()) {
-            lab.node(1).metricsPort = LocalEtcd.freeTcpPorts(1)[0];
+            lab.node(1).metricsPort = FreePorts.tcp(1)[0];
             for (int n = 1; n <= 3; n++) {
                 lab.node(n).start();
             }

@@ -90,7 +90,7 @@ class ClusterPskTest {
             byte[] key = KeySchedule.saKey(shared, psk, new KeySchedule.Binding(lab.prefix, pub, gw1Key, false, 1001,
                     honest.generation(), EspAlgorithm.AES_GCM_256));
             long spi = KeySchedule.spi(honest.id(), id, honest.tenant("vxlan-1001").slot(), honest.generation());
-            int[] ports = ClusterLab.freeUdpPorts(List.of("127.0.13.4"), 2);
+            int[] ports = FreePorts.udp(List.of("127.0.13.4"), 2);
             Path config = Files.writeString(dir.resolve("attacker.yaml"), """
                     gateway: { name: %s, address: 127.0.13.4, esp-port: %d, vxlan-port: %d, geneve-port: %d, workers: 1 }
                     peers:

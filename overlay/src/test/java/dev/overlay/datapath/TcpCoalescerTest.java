@@ -1,5 +1,6 @@
 package dev.overlay.datapath;
 
+import static dev.overlay.datapath.SegmenterTesting.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,14 +9,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -155,37 +152,9 @@ class TcpCoalescerTest {
     }
 
     private List<String[]> dissect() throws Exception {
-        Path pcap = dir.resolve("coalesced.pcap");
-        ByteBuffer b = ByteBuffer.allocate(24 + out.stream().mapToInt(f -> 16 + f.readableBytes()).sum())
-                .order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(0xA1B2C3D4).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(262_144).putInt(1);
-        for (ByteBuf f : out) {
-            byte[] bytes = new byte[f.readableBytes()];
-            f.getBytes(f.readerIndex(), bytes);
-            b.putInt(0).putInt(0).putInt(bytes.length).putInt(bytes.length).put(bytes);
-        }
-        Files.write(pcap, b.array());
-        Path tshark = Path.of("/usr/bin/tshark");
-        assertTrue(Files.isExecutable(tshark), "tshark is needed as the oracle (apt-get install tshark)");
-        List<String> command = new ArrayList<>(List.of(tshark.toString(), "-n", "-r", pcap.toString(),
-                "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "tcp.desegment_tcp_streams:FALSE",
-                "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f"));
-        for (String field : List.of("tcp.payload", "ip.checksum.status", "tcp.checksum.status", "tcp.seq_raw",
-                "tcp.flags", "ip.len", "tcp.len")) {
-            command.add("-e");
-            command.add(field);
-        }
-        Process p = new ProcessBuilder(command).start();
-        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), err);
-        List<String[]> rows = new ArrayList<>();
-        for (String line : text.split("\n")) {
-            if (!line.isEmpty()) {
-                rows.add(line.split("\t", -1));
-            }
-        }
-        assertEquals(out.size(), rows.size(), text);
+        List<String[]> rows = Tshark.fields(dir, out, null, "tcp.payload", "ip.checksum.status", "tcp.checksum.status",
+                "tcp.seq_raw", "tcp.flags", "ip.len", "tcp.len");
+        assertEquals(out.size(), rows.size());
         return rows;
     }
 
@@ -222,11 +191,5 @@ class TcpCoalescerTest {
         if (timestamps) {
             b.put(new byte[] {1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 6});
         }
-    }
-
-    private static byte[] random(int length, long seed) {
-        byte[] bytes = new byte[length];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
     }
 }

@@ -1,5 +1,7 @@
 package dev.overlay.datapath;
 
+import static dev.overlay.datapath.SegmenterTesting.frame;
+import static dev.overlay.datapath.SegmenterTesting.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,16 +10,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -90,8 +87,9 @@ class TcpSegmenterTest {
         long pseudo = dev.overlay.vtep.InternetChecksum.partial(frame, b + 14 + 12, 8) + 17 + udpLength;
         frame.setShort(b + 34 + 6, dev.overlay.vtep.InternetChecksum.fold(pseudo));
         assertTrue(TcpSegmenter.completeChecksum(frame, 34, 6));
-        List<String[]> rows = dissect(List.of(frame), "udp.checksum.status", "udp.length");
+        List<String[]> rows = Tshark.fields(dir, List.of(frame), null, "udp.checksum.status", "udp.length");
         frame.release();
+        assertEquals(1, rows.size());
         assertEquals("1", rows.get(0)[0]);
         assertEquals(Integer.toString(udpLength), rows.get(0)[1]);
     }
@@ -129,18 +127,10 @@ class TcpSegmenterTest {
     }
 
     private List<String[]> segmentAndDissect(ByteBuf superFrame, int l4, int mss, String... extra) throws Exception {
-        List<ByteBuf> segments = new ArrayList<>();
-        int count = TcpSegmenter.segment(superFrame, l4, mss, ALLOC, segments::add);
-        superFrame.release();
-        assertEquals(segments.size(), count);
         List<String> fields = new ArrayList<>(List.of("tcp.payload", "ip.checksum.status", "tcp.checksum.status",
                 "tcp.seq_raw", "tcp.flags", "tcp.len"));
         fields.addAll(List.of(extra));
-        try {
-            return dissect(segments, fields.toArray(String[]::new));
-        } finally {
-            segments.forEach(ByteBuf::release);
-        }
+        return SegmenterTesting.segmentAndDissect(dir, TcpSegmenter::segment, superFrame, l4, mss, List.of(), fields);
     }
 
     private static byte[] reassembled(List<String[]> rows) {
@@ -149,55 +139,6 @@ class TcpSegmenterTest {
                 Long.parseLong(b[3]) - Long.parseLong(rows.get(0)[3]) & 0xFFFF_FFFFL))
                 .forEach(r -> out.writeBytes(HexFormat.of().parseHex(r[0].replace(":", ""))));
         return out.toByteArray();
-    }
-
-    /** tshark's fields of each frame of a capture of {@code frames}, one row per frame. */
-    private List<String[]> dissect(List<ByteBuf> frames, String... fields) throws IOException, InterruptedException {
-        Path pcap = dir.resolve("segments.pcap");
-        Files.write(pcap, pcap(frames));
-        List<String> command = new ArrayList<>(List.of(tshark(), "-n", "-r", pcap.toString(),
-                "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
-                "-o", "tcp.desegment_tcp_streams:FALSE", "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f"));
-        for (String field : fields) {
-            command.add("-e");
-            command.add(field);
-        }
-        Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), err);
-        List<String[]> rows = new ArrayList<>();
-        for (String line : out.split("\n")) {
-            if (!line.isEmpty()) {
-                rows.add(line.split("\t", -1));
-            }
-        }
-        assertEquals(frames.size(), rows.size(), out);
-        return rows;
-    }
-
-    private static String tshark() {
-        Path tshark = Path.of("/usr/bin/tshark");
-        assertTrue(Files.isExecutable(tshark), "tshark is needed as the oracle (apt-get install tshark)");
-        return tshark.toString();
-    }
-
-    private static byte[] pcap(List<ByteBuf> frames) {
-        ByteBuffer b = ByteBuffer.allocate(24 + frames.stream().mapToInt(f -> 16 + f.readableBytes()).sum())
-                .order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(0xA1B2C3D4).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(262_144).putInt(1);
-        for (ByteBuf f : frames) {
-            byte[] bytes = new byte[f.readableBytes()];
-            f.getBytes(f.readerIndex(), bytes);
-            b.putInt(0).putInt(0).putInt(bytes.length).putInt(bytes.length).put(bytes);
-        }
-        return b.array();
-    }
-
-    private static ByteBuf frame(byte[] headers, byte[] payload) {
-        ByteBuf buf = ALLOC.directBuffer(Buffers.HEADROOM + headers.length + payload.length);
-        buf.setIndex(Buffers.HEADROOM, Buffers.HEADROOM).writeBytes(headers).writeBytes(payload);
-        return buf;
     }
 
     /** Ethernet, IPv4 (total length of the whole super-frame, checksum stale), TCP with {@code options} bytes of NOP/timestamps. */
@@ -228,11 +169,5 @@ class TcpSegmenterTest {
         if (options == 12) {
             b.put(new byte[] {1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 6});
         }
-    }
-
-    private static byte[] random(int length, long seed) {
-        byte[] bytes = new byte[length];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
     }
 }

@@ -1,5 +1,7 @@
 package dev.overlay.datapath;
 
+import static dev.overlay.datapath.SegmenterTesting.frame;
+import static dev.overlay.datapath.SegmenterTesting.random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.overlay.vtep.InternetChecksum;
@@ -7,14 +9,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,7 +71,7 @@ class TunnelSegmenterTest {
     void framesThatAreNoTunnelledTcpAreRefused() {
         byte[] payload = random(3_000, 3);
         byte[] inner = innerIpv4(payload.length);
-        ByteBuf frame = buffer(outerIpv6(inner, payload));
+        ByteBuf frame = frame(outerIpv6(inner, payload));
         List<ByteBuf> out = new ArrayList<>();
         assertEquals(-1, TunnelSegmenter.segment(frame, 14 + 40 + 8 + 8 + 14 + 16, 1_000, ALLOC, out::add), "csum_start off");
         assertEquals(-1, TcpSegmenter.segment(frame, 14 + 40 + 8 + 8 + 14 + 20, 1_000, ALLOC, out::add),
@@ -85,34 +83,10 @@ class TunnelSegmenterTest {
     }
 
     private List<String[]> segmentAndDissect(byte[] superFrame, int l4, int mss) throws Exception {
-        ByteBuf in = buffer(superFrame);
-        List<ByteBuf> segments = new ArrayList<>();
-        int count = TunnelSegmenter.segment(in, l4, mss, ALLOC, segments::add);
-        in.release();
-        assertEquals(segments.size(), count);
-        Path pcap = dir.resolve("segments.pcap");
-        ByteBuffer b = ByteBuffer.allocate(24 + segments.stream().mapToInt(f -> 16 + f.readableBytes()).sum())
-                .order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(0xA1B2C3D4).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(262_144).putInt(1);
-        for (ByteBuf s : segments) {
-            byte[] bytes = new byte[s.readableBytes()];
-            s.getBytes(s.readerIndex(), bytes);
-            b.putInt(0).putInt(0).putInt(bytes.length).putInt(bytes.length).put(bytes);
-            s.release();
-        }
-        Files.write(pcap, b.array());
         // ip fields: the last occurrence is the inner header where there is one, the outer otherwise.
-        Process p = new ProcessBuilder("tshark", "-n", "-r", pcap.toString(), "-o", "ip.check_checksum:TRUE",
-                "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-T", "fields", "-E", "separator=/t",
-                "-E", "occurrence=l", "-e", "ip.checksum.status", "-e", "udp.checksum.status", "-e", "tcp.checksum.status",
-                "-e", "tcp.payload", "-e", "tcp.len", "-e", "ip.len", "-e", "udp.length", "-e", "ipv6.plen", "-e", "ip.id")
-                .start();
-        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor());
-        List<String[]> rows = new ArrayList<>();
-        text.lines().filter(l -> !l.isEmpty()).forEach(l -> rows.add(l.split("\t", -1)));
-        assertEquals(count, rows.size(), text);
-        return rows;
+        return SegmenterTesting.segmentAndDissect(dir, TunnelSegmenter::segment, frame(superFrame), l4, mss,
+                List.of("-E", "occurrence=l"), List.of("ip.checksum.status", "udp.checksum.status", "tcp.checksum.status",
+                        "tcp.payload", "tcp.len", "ip.len", "udp.length", "ipv6.plen", "ip.id"));
     }
 
     private static String joined(List<String[]> rows) {
@@ -166,17 +140,5 @@ class TunnelSegmenterTest {
                 .putShort((short) 502).putInt(0);
         b.put(new byte[] {1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 6});
         return b.array();
-    }
-
-    private static ByteBuf buffer(byte[] bytes) {
-        ByteBuf buf = ALLOC.directBuffer(Buffers.HEADROOM + bytes.length);
-        buf.setIndex(Buffers.HEADROOM, Buffers.HEADROOM).writeBytes(bytes);
-        return buf;
-    }
-
-    private static byte[] random(int length, long seed) {
-        byte[] bytes = new byte[length];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
     }
 }

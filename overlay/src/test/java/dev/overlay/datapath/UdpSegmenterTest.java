@@ -1,5 +1,7 @@
 package dev.overlay.datapath;
 
+import static dev.overlay.datapath.SegmenterTesting.frame;
+import static dev.overlay.datapath.SegmenterTesting.random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,14 +9,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,47 +71,13 @@ class UdpSegmenterTest {
     }
 
     private List<String[]> segmentAndDissect(ByteBuf superFrame, int l4, int gsoSize, String... extra) throws Exception {
-        List<ByteBuf> datagrams = new ArrayList<>();
-        int count = UdpSegmenter.segment(superFrame, l4, gsoSize, ALLOC, datagrams::add);
-        superFrame.release();
-        assertEquals(datagrams.size(), count);
-        Path pcap = dir.resolve("datagrams.pcap");
-        ByteBuffer b = ByteBuffer.allocate(24 + datagrams.stream().mapToInt(f -> 16 + f.readableBytes()).sum())
-                .order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(0xA1B2C3D4).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(262_144).putInt(1);
-        for (ByteBuf d : datagrams) {
-            assertEquals(Buffers.HEADROOM, d.readerIndex());
-            assertTrue(d.writableBytes() >= Buffers.TAILROOM);
-            byte[] bytes = new byte[d.readableBytes()];
-            d.getBytes(d.readerIndex(), bytes);
-            b.putInt(0).putInt(0).putInt(bytes.length).putInt(bytes.length).put(bytes);
-            d.release();
-        }
-        Files.write(pcap, b.array());
-        List<String> command = new ArrayList<>(List.of("tshark", "-n", "-r", pcap.toString(),
-                "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-T", "fields", "-E", "separator=/t",
-                "-E", "occurrence=f", "-e", "udp.checksum.status", "-e", "udp.length", "-e", "udp.payload"));
-        for (String field : extra) {
-            command.add("-e");
-            command.add(field);
-        }
-        Process p = new ProcessBuilder(command).start();
-        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor());
-        List<String[]> rows = new ArrayList<>();
-        text.lines().filter(l -> !l.isEmpty()).forEach(l -> rows.add(l.split("\t", -1)));
-        assertEquals(count, rows.size(), text);
-        return rows;
+        List<String> fields = new ArrayList<>(List.of("udp.checksum.status", "udp.length", "udp.payload"));
+        fields.addAll(List.of(extra));
+        return SegmenterTesting.segmentAndDissect(dir, UdpSegmenter::segment, superFrame, l4, gsoSize, List.of(), fields);
     }
 
     private static String joined(List<String[]> rows) {
         return String.join("", rows.stream().map(r -> r[2].replace(":", "")).toList());
-    }
-
-    private static ByteBuf frame(byte[] headers, byte[] payload) {
-        ByteBuf buf = ALLOC.directBuffer(Buffers.HEADROOM + headers.length + payload.length);
-        buf.setIndex(Buffers.HEADROOM, Buffers.HEADROOM).writeBytes(headers).writeBytes(payload);
-        return buf;
     }
 
     /** Ethernet, IPv4 (id 0x4242, total length of the whole super-frame, checksum stale), UDP with a partial checksum. */
@@ -134,11 +98,5 @@ class UdpSegmenterTest {
         b.put(HexFormat.of().parseHex("fd000000000000000000000000000001fd000000000000000000000000000002"));
         b.putShort((short) 4433).putShort((short) 443).putShort((short) (8 + payload)).putShort((short) 0);
         return b.array();
-    }
-
-    private static byte[] random(int length, long seed) {
-        byte[] bytes = new byte[length];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
     }
 }

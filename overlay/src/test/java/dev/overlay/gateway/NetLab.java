@@ -1,12 +1,16 @@
 package dev.overlay.gateway;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.overlay.gateway.port.PortTesting;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Network namespaces, veth pairs and commands for the end-to-end tests, as users build them with
@@ -45,6 +50,11 @@ final class NetLab implements AutoCloseable {
         } catch (IOException e) {
             throw new AssertionError(e);
         }
+    }
+
+    /** A random 127.x.y: {@code net + ".1"} and {@code net + ".2"} are the gateways' underlay addresses on lo. */
+    static String underlayNet() {
+        return "127." + ThreadLocalRandom.current().nextInt(100, 250) + "." + ThreadLocalRandom.current().nextInt(1, 250);
     }
 
     /** Commands in namespaces may take longer than the port tests' 20 s: ip netns, veth moves. */
@@ -137,6 +147,48 @@ final class NetLab implements AutoCloseable {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         processes.add(p);
         return p;
+    }
+
+    private static final String RECEIVER = """
+            import hashlib, socket, sys
+            s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); print("listening", flush=True)
+            c, _ = s.accept(); c.settimeout(120); h = hashlib.sha256(); n = 0
+            while True:
+                b = c.recv(1 << 20)
+                if not b: break
+                h.update(b); n += len(b)
+            print(n, h.hexdigest(), flush=True)
+            """;
+    private static final String SENDER = """
+            import hashlib, random, socket, sys
+            data = random.Random(11).randbytes(int(sys.argv[3]))
+            s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=120)
+            s.sendall(data); s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
+            print(len(data), hashlib.sha256(data).hexdigest(), flush=True)
+            """;
+
+    /**
+     * {@code bytes} random bytes over TCP from namespace {@code fromNs} to {@code to}, an address
+     * (IPv4 or IPv6) of namespace {@code toNs}, with Python's sockets at both ends: the sender
+     * completes, and what {@code toNs} received (length, sha256) is what {@code fromNs} sent.
+     */
+    void assertTcpCarries(String fromNs, String toNs, String to, int bytes) throws Exception {
+        int port = 5301 + ThreadLocalRandom.current().nextInt(100);
+        Process receiver = start("ip", "netns", "exec", toNs, "/usr/bin/python3", "-c", RECEIVER,
+                to.contains(":") ? "::" : "0.0.0.0", Integer.toString(port));
+        BufferedReader lines = new BufferedReader(new InputStreamReader(receiver.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("listening", lines.readLine());
+        Process sender = start("ip", "netns", "exec", fromNs, "/usr/bin/python3", "-c", SENDER, to,
+                Integer.toString(port), Integer.toString(bytes));
+        String sent = new String(sender.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertTrue(sender.waitFor(180, TimeUnit.SECONDS), "the sender finished");
+        assertEquals(0, sender.exitValue(), sent);
+        String received = lines.readLine();
+        assertTrue(receiver.waitFor(30, TimeUnit.SECONDS), "the receiver finished");
+        assertTrue(sent.startsWith(bytes + " "), sent);
+        assertEquals(sent, received, "what " + toNs + " received (length, sha256) is what " + fromNs + " sent");
     }
 
     /** The receive counter of {@code dev} in {@code ns}. */

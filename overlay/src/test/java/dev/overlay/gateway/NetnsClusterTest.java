@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -58,7 +57,7 @@ class NetnsClusterTest {
         List<ClusterAgent> agents = new ArrayList<>();
         try (NetLab lab = new NetLab();
              LocalEtcd etcd = LocalEtcd.start(Files.createDirectory(dir.resolve("etcd")), 3, Duration.ofSeconds(60))) {
-            String net = "127." + ThreadLocalRandom.current().nextInt(100, 250) + "." + ThreadLocalRandom.current().nextInt(1, 250);
+            String net = NetLab.underlayNet();
             int esp = TwoGateways.freeUdpPort();
             int vxlan = TwoGateways.freeUdpPort();
             String[] ns = new String[4];

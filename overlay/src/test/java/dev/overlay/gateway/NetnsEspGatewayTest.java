@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -37,7 +36,7 @@ class NetnsEspGatewayTest {
         try (GatewayLifecycleTest.Records leaks = new GatewayLifecycleTest.Records("io.netty.util.ResourceLeakDetector");
              NetLab lab = new NetLab()) {
             // Underlay on the loopback, on addresses of this run alone (Linux answers on all of 127/8).
-            String net = "127." + ThreadLocalRandom.current().nextInt(100, 250) + "." + ThreadLocalRandom.current().nextInt(1, 250);
+            String net = NetLab.underlayNet();
             String addrA = net + ".1";
             String addrB = net + ".2";
             TwoGateways ports = new TwoGateways(dir, transport); // for its free-port helpers and keys only

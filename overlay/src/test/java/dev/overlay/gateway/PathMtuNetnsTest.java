@@ -6,15 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.overlay.cli.Configs;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,41 +35,27 @@ import org.junit.jupiter.api.io.TempDir;
  * </ul>
  */
 class PathMtuNetnsTest {
-    private static final String RECEIVER = """
-            import hashlib, socket, sys
-            s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); print("listening", flush=True)
-            c, _ = s.accept(); c.settimeout(120); h = hashlib.sha256(); n = 0
-            while True:
-                b = c.recv(1 << 20)
-                if not b: break
-                h.update(b); n += len(b)
-            print(n, h.hexdigest(), flush=True)
-            """;
-    private static final String SENDER = """
-            import hashlib, random, socket, sys
-            data = random.Random(11).randbytes(int(sys.argv[3]))
-            s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=120)
-            s.sendall(data); s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
-            print(len(data), hashlib.sha256(data).hexdigest(), flush=True)
-            """;
-
     @TempDir
     Path dir;
 
-    /** Two tenant namespaces on two gateways' TAPs; {@code keys}: more of blue's keys on both sides. */
-    private record Pair(NetLab lab, Gateway gwA, Gateway gwB, String nsA, String nsB, String tapA, String tapB,
-                        String addrA, String addrB, String prefix) implements AutoCloseable {
+    /** Two tenant namespaces on two gateways' TAPs. */
+    private record Pair(NetLab lab, TwoGateways.Blue gw, String nsA, String nsB, String tapA, String tapB, String prefix)
+            implements AutoCloseable {
+        Gateway gwA() {
+            return gw.a();
+        }
+
+        Gateway gwB() {
+            return gw.b();
+        }
+
         @Override
         public void close() {
-            gwA.close();
-            if (gwB != null) {
-                gwB.close();
-            }
+            gw.close();
         }
     }
 
+    /** {@code tenantKeys}, {@code gatewayKeys}: more of blue's and of the gateway block's keys, on both sides. */
     private Pair pair(NetLab lab, String tenantKeys, String gatewayKeys, String underlayNet) throws Exception {
         TwoGateways ports = new TwoGateways(dir, "udp"); // free ports and keys only
         String prefix = "pm" + lab.id;
@@ -83,32 +66,20 @@ class PathMtuNetnsTest {
         }
         String tapA = "ovma" + lab.id;
         String tapB = "ovmb" + lab.id;
-        String addrA = underlayNet + ".1";
-        String addrB = underlayNet + ".2";
-        Gateway gwA = Gateway.start(Configs.loadOrFail(Files.writeString(dir.resolve("a.yaml"),
-                yaml(prefix + "a", addrA, addrB, ports, tapA, 0x1001, 0x2001, tenantKeys, gatewayKeys))));
-        Gateway gwB = null;
+        TwoGateways.Blue gw = ports.startBlue(prefix, underlayNet, "type: tap, name: " + tapA, "type: tap, name: " + tapB,
+                gatewayKeys, tenantKeys);
         try {
-            gwB = Gateway.start(Configs.loadOrFail(Files.writeString(dir.resolve("b.yaml"),
-                    yaml(prefix + "b", addrB, addrA, ports, tapB, 0x2001, 0x1001, tenantKeys, gatewayKeys))));
             NetLab.moveIn(tapA, nsA, "10.98.0.1/24", 1500);
             NetLab.moveIn(tapB, nsB, "10.98.0.2/24", 1500);
             NetLab.sh("ip", "-n", nsA, "addr", "add", "fd98::1/64", "dev", tapA, "nodad");
             NetLab.sh("ip", "-n", nsB, "addr", "add", "fd98::2/64", "dev", tapB, "nodad");
             String ping = in(nsA, "ping", "-c", "2", "-i", "0.2", "-W", "2", "10.98.0.2");
             assertTrue(ping.contains("2 received"), ping);
-            return new Pair(lab, gwA, gwB, nsA, nsB, tapA, tapB, addrA, addrB, prefix);
+            return new Pair(lab, gw, nsA, nsB, tapA, tapB, prefix);
         } catch (Exception | AssertionError e) {
-            gwA.close();
-            if (gwB != null) {
-                gwB.close();
-            }
+            gw.close();
             throw e;
         }
-    }
-
-    private static String underlayNet() {
-        return "127." + ThreadLocalRandom.current().nextInt(100, 250) + "." + ThreadLocalRandom.current().nextInt(1, 250);
     }
 
     @Test
@@ -118,7 +89,7 @@ class PathMtuNetnsTest {
         }
         try (GatewayLifecycleTest.Records leaks = new GatewayLifecycleTest.Records("io.netty.util.ResourceLeakDetector");
              NetLab lab = new NetLab()) {
-            String net = underlayNet();
+            String net = NetLab.underlayNet();
             Path capture = dir.resolve("underlay.pcap");
             Process tcpdump = lab.start("tcpdump", "--immediate-mode", "-i", "lo", "-n", "-U", "-w", capture.toString(),
                     "udp and host " + net + ".1 and host " + net + ".2");
@@ -180,8 +151,7 @@ class PathMtuNetnsTest {
 
                 // (c) 50 MB over TCP, IPv6 this time, with a fresh route cache: the bytes arrive intact.
                 in(p.nsA(), "ip", "-6", "route", "flush", "cache");
-                String[] sent = transfer(lab, p, "fd98::2", 50 * 1024 * 1024);
-                assertEquals(sent[0], sent[1], "what the far tenant received (length, sha256) is what was sent");
+                lab.assertTcpCarries(p.nsA(), p.nsB(), "fd98::2", 50 * 1024 * 1024);
 
                 GatewayStats a = p.gwA().stats();
                 GatewayStats.PathMtuStats mtu = a.tenant("blue").pathMtu();
@@ -212,7 +182,7 @@ class PathMtuNetnsTest {
         if (!NetLab.root("PathMtuNetnsTest")) {
             return;
         }
-        try (NetLab lab = new NetLab(); Pair p = pair(lab, ", mss-clamp: auto", "", underlayNet())) {
+        try (NetLab lab = new NetLab(); Pair p = pair(lab, ", mss-clamp: auto", "", NetLab.underlayNet())) {
             Path atB = dir.resolve("syn-at-b.pcap");
             Path atA = dir.resolve("synack-at-a.pcap");
             // Each side's capture holds what it received, 128 bytes of each: both SYNs and SYN-ACKs
@@ -223,10 +193,8 @@ class PathMtuNetnsTest {
                     "-Q", "in", "-w", atA.toString(), "tcp");
             awaitListening(dumpB);
             awaitListening(dumpA);
-            String[] sent = transfer(lab, p, "10.98.0.2", 1024 * 1024);
-            assertEquals(sent[0], sent[1]);
-            String[] sent6 = transfer(lab, p, "fd98::2", 1024 * 1024);
-            assertEquals(sent6[0], sent6[1]);
+            lab.assertTcpCarries(p.nsA(), p.nsB(), "10.98.0.2", 1024 * 1024);
+            lab.assertTcpCarries(p.nsA(), p.nsB(), "fd98::2", 1024 * 1024);
             Thread.sleep(300);
             dumpA.destroy();
             dumpB.destroy();
@@ -253,7 +221,7 @@ class PathMtuNetnsTest {
             return;
         }
         try (NetLab lab = new NetLab()) {
-            String net = underlayNet();
+            String net = NetLab.underlayNet();
             // The gateways talk over lo (MTU 65536): host routes with an MTU of 1500 make the
             // underlay path between them a 1500-byte one, where the kernel must fragment.
             lab.localRouteMtu(net + ".1", 1500);
@@ -266,8 +234,7 @@ class PathMtuNetnsTest {
                 String ping = in(p.nsA(), "ping", "-c", "3", "-i", "0.3", "-W", "2", "-M", "do", "-s", "1472", "10.98.0.2");
                 assertTrue(ping.contains("3 received"), "1500-byte packets cross whole: " + ping);
                 assertTrue(!in(p.nsA(), "ip", "route", "get", "10.98.0.2").contains("mtu"), "no MTU was learned");
-                String[] sent = transfer(lab, p, "10.98.0.2", 5 * 1024 * 1024);
-                assertEquals(sent[0], sent[1]);
+                lab.assertTcpCarries(p.nsA(), p.nsB(), "10.98.0.2", 5 * 1024 * 1024);
                 GatewayStats a = p.gwA().stats();
                 assertEquals(0, a.totalDrops(), () -> a.drops().toString());
                 assertEquals(0, a.tenant("blue").pathMtu().fragmentationNeeded());
@@ -300,23 +267,6 @@ class PathMtuNetnsTest {
         assertEquals(0, client.exitValue(), out);
         server.waitFor(10, TimeUnit.SECONDS);
         return new ObjectMapper().readTree(out);
-    }
-
-    /** {@code bytes} from a to b over TCP: {"length sha256" as sent, as received}. */
-    private String[] transfer(NetLab lab, Pair p, String to, int bytes) throws Exception {
-        int port = 5301 + ThreadLocalRandom.current().nextInt(100);
-        Process receiver = lab.start("ip", "netns", "exec", p.nsB(), "/usr/bin/python3", "-c", RECEIVER,
-                to.contains(":") ? "::" : "0.0.0.0", Integer.toString(port));
-        BufferedReader lines = new BufferedReader(new InputStreamReader(receiver.getInputStream(), StandardCharsets.UTF_8));
-        assertEquals("listening", lines.readLine());
-        Process sender = lab.start("ip", "netns", "exec", p.nsA(), "/usr/bin/python3", "-c", SENDER, to,
-                Integer.toString(port), Integer.toString(bytes));
-        String sent = new String(sender.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertTrue(sender.waitFor(180, TimeUnit.SECONDS));
-        String received = lines.readLine();
-        assertTrue(receiver.waitFor(30, TimeUnit.SECONDS));
-        assertTrue(sent.startsWith(bytes + " "), sent);
-        return new String[] {sent, received};
     }
 
     private static String flag(String tsharkBool) {
@@ -366,27 +316,5 @@ class PathMtuNetnsTest {
                 // tcpdump ended
             }
         });
-    }
-
-    private static String yaml(String name, String address, String peerAddress, TwoGateways ports, String tap,
-                               int outSpi, int inSpi, String tenantKeys, String gatewayKeys) {
-        String peer = name.endsWith("a") ? "gw-b" : "gw-a";
-        return """
-                gateway:
-                  name: %s
-                  address: %s
-                  esp-port: %d
-                  vxlan-port: %d
-                  geneve-port: %d
-                  workers: 2%s
-                peers:
-                  %s: { address: %s }
-                tenants:
-                  blue: { vni: 1001, peers: [%s], ports: [ { type: tap, name: %s } ]%s }
-                security-associations:
-                """.formatted(name, address, ports.esp, ports.vxlan, ports.geneve, gatewayKeys, peer, peerAddress, peer,
-                tap, tenantKeys)
-                + TwoGateways.sa(outSpi, "out", peer, "blue", outSpi == 0x1001 ? TwoGateways.K_BLUE_AB : TwoGateways.K_BLUE_BA)
-                + TwoGateways.sa(inSpi, "in", peer, "blue", inSpi == 0x1001 ? TwoGateways.K_BLUE_AB : TwoGateways.K_BLUE_BA);
     }
 }

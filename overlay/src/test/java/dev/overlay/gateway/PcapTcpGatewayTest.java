@@ -4,16 +4,10 @@ import static dev.overlay.gateway.NetLab.in;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.overlay.cli.Configs;
 import dev.overlay.config.OverlayConfig;
 import dev.overlay.config.TenantMtu;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,25 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
  * kernel learned 1408 from it ({@code ip route get} shows a path MTU that expires).
  */
 class PcapTcpGatewayTest {
-    private static final int BULK = 50 * 1024 * 1024;
-    private static final String RECEIVER = """
-            import hashlib, socket, sys
-            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("0.0.0.0", 5001)); s.listen(1); print("listening", flush=True)
-            c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0
-            while True:
-                b = c.recv(1 << 20)
-                if not b: break
-                h.update(b); n += len(b)
-            c.sendall(b"k"); print(n, h.hexdigest(), flush=True)
-            """;
-    private static final String SENDER = """
-            import hashlib, random, socket, sys
-            data = random.Random(11).randbytes(int(sys.argv[2]))
-            s = socket.create_connection((sys.argv[1], 5001), timeout=60)
-            s.sendall(data); s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
-            print(len(data), hashlib.sha256(data).hexdigest(), flush=True)
-            """;
     private static final Pattern RECEIVED = Pattern.compile("\"sum_received\"\\s*:\\s*\\{[^}]*\"bytes\"\\s*:\\s*(\\d+)");
 
     @TempDir
@@ -65,7 +40,7 @@ class PcapTcpGatewayTest {
         }
         try (GatewayLifecycleTest.Records leaks = new GatewayLifecycleTest.Records("io.netty.util.ResourceLeakDetector");
              NetLab lab = new NetLab()) {
-            String net = "127." + ThreadLocalRandom.current().nextInt(100, 250) + "." + ThreadLocalRandom.current().nextInt(1, 250);
+            String net = NetLab.underlayNet();
             TwoGateways ports = new TwoGateways(dir, "udp"); // its free ports and keys only
             String prefix = "pct" + lab.id;
             String tA = lab.namespace("ovca");
@@ -82,17 +57,12 @@ class PcapTcpGatewayTest {
                     assertTrue(features.contains(f + ": on"), f + " is on by default: " + features);
                 }
             }
-            OverlayConfig a = Configs.loadOrFail(Files.writeString(dir.resolve("a.yaml"),
-                    yaml(prefix + "a", net + ".1", net + ".2", ports, nearA, 0x1001, 0x2001)));
-            OverlayConfig b = Configs.loadOrFail(Files.writeString(dir.resolve("b.yaml"),
-                    yaml(prefix + "b", net + ".2", net + ".1", ports, nearB, 0x2001, 0x1001)));
-            int mtu = TenantMtu.worstCase(a.gateway(), a.tenants().get("blue"), a.sas("blue", dev.overlay.config.SaConfig.Direction.OUT)).mtu();
-            assertEquals(1408, mtu, "ESP in UDP with AES-GCM-256 over a 1500-byte underlay");
+            try (TwoGateways.Blue gw = ports.startBlue(prefix, net, "type: pcap, interface: " + nearA,
+                    "type: pcap, interface: " + nearB, "", "")) {
+                OverlayConfig a = gw.a().config();
+                int mtu = TenantMtu.worstCase(a.gateway(), a.tenants().get("blue"), a.sas("blue", dev.overlay.config.SaConfig.Direction.OUT)).mtu();
+                assertEquals(1408, mtu, "ESP in UDP with AES-GCM-256 over a 1500-byte underlay");
 
-            Gateway gwA = Gateway.start(a);
-            Gateway gwB = null;
-            try {
-                gwB = Gateway.start(b);
                 String ping = in(tA, "ping", "-c", "2", "-i", "0.2", "-W", "2", "10.0.0.2");
                 assertTrue(ping.contains("2 received"), ping);
                 // 3,000-byte echoes: IP fragments of the route MTU (1500, no DF), which the gateway
@@ -108,66 +78,23 @@ class PcapTcpGatewayTest {
                             "-P", streams, "-J");
                     Matcher m = RECEIVED.matcher(json);
                     assertTrue(m.find(), json);
-                    Gateway a0 = gwA;
                     assertTrue(Long.parseLong(m.group(1)) > 0, () -> streams + " stream(s): iperf3 received nothing; "
-                            + a0.stats().ports() + " " + a0.stats().drops());
+                            + gw.a().stats().ports() + " " + gw.a().stats().drops());
                 }
                 iperf.destroy();
                 iperf.waitFor(5, TimeUnit.SECONDS);
 
-                Process receiver = lab.start("ip", "netns", "exec", tB, "/usr/bin/python3", "-c", RECEIVER);
-                BufferedReader lines = new BufferedReader(new InputStreamReader(receiver.getInputStream(), StandardCharsets.UTF_8));
-                assertEquals("listening", lines.readLine());
-                String sent = NetLab.run("ip", "netns", "exec", tA, "/usr/bin/python3", "-c", SENDER, "10.0.0.2",
-                        Integer.toString(BULK)).out().strip();
-                String received = lines.readLine();
-                assertTrue(receiver.waitFor(30, TimeUnit.SECONDS));
-                assertTrue(sent.startsWith(BULK + " "), sent);
-                assertEquals(sent, received, "what tB received (length, sha256) is what tA sent");
+                lab.assertTcpCarries(tA, tB, "10.0.0.2", 50 * 1024 * 1024);
 
-                GatewayStats.PortStats portA = gwA.stats().ports().get("pcap:" + nearA);
-                GatewayStats.PortStats portB = gwB.stats().ports().get("pcap:" + nearB);
-                assertTrue(portA.rxGsoFrames() > 0 && portA.rxGsoSegments() > portA.rxGsoFrames(),
-                        () -> "the sender's TSO super-frames were cut at gw-a's port: " + portA);
-                assertTrue(portB.txGsoFrames() > 0 && portB.txGsoSegments() > portB.txGsoFrames(),
-                        () -> "gw-b wrote coalesced super-frames: " + portB);
-                assertEquals(0, portA.rxErrors(), portA::toString);
-                assertEquals(0, portB.rxErrors(), portB::toString);
+                gw.assertOffloadsCarried("pcap:" + nearA, "pcap:" + nearB);
                 // The sender's first full-size segments were too big: answered with ICMP, from
                 // which its kernel learned the tenant MTU; none of the bulk was lost meanwhile.
-                GatewayStats.PathMtuStats icmp = gwA.stats().tenant("blue").pathMtu();
+                GatewayStats.PathMtuStats icmp = gw.a().stats().tenant("blue").pathMtu();
                 assertTrue(icmp.fragmentationNeeded() > 0, icmp::toString);
                 String route = in(tA, "ip", "route", "get", "10.0.0.2");
                 assertTrue(route.contains("mtu " + mtu) && route.contains("expires"), route);
-            } finally {
-                gwA.close();
-                if (gwB != null) {
-                    gwB.close();
-                }
             }
             NetLab.assertNoThreadOrLeak(prefix, leaks);
         }
-    }
-
-    private static String yaml(String name, String address, String peerAddress, TwoGateways ports, String iface,
-                               int outSpi, int inSpi) {
-        String peer = name.endsWith("a") ? "gw-b" : "gw-a";
-        return """
-                gateway:
-                  name: %s
-                  address: %s
-                  esp-transport: udp
-                  esp-port: %d
-                  vxlan-port: %d
-                  geneve-port: %d
-                  workers: 2
-                peers:
-                  %s: { address: %s }
-                tenants:
-                  blue: { vni: 1001, encapsulation: vxlan, peers: [%s], ports: [ { type: pcap, interface: %s } ] }
-                security-associations:
-                """.formatted(name, address, ports.esp, ports.vxlan, ports.geneve, peer, peerAddress, peer, iface)
-                + TwoGateways.sa(outSpi, "out", peer, "blue", outSpi == 0x1001 ? TwoGateways.K_BLUE_AB : TwoGateways.K_BLUE_BA)
-                + TwoGateways.sa(inSpi, "in", peer, "blue", inSpi == 0x1001 ? TwoGateways.K_BLUE_AB : TwoGateways.K_BLUE_BA);
     }
 }

@@ -1,8 +1,10 @@
 package dev.overlay.gateway;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.overlay.cli.Configs;
+import dev.overlay.cluster.FreePorts;
 import dev.overlay.config.OverlayConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -95,6 +97,78 @@ final class TwoGateways implements AutoCloseable {
     static String sa(int spi, String direction, String peer, String tenant, String key) {
         return String.format("  - { spi: 0x%08x, direction: %s, peer: %s, tenants: [%s], algorithm: aes-gcm-256, "
                 + "icv-length: 16, key: \"%s\" }%n", spi, direction, peer, tenant, key);
+    }
+
+    /** gw-a and gw-b of {@link #startBlue}; closing stops both. */
+    record Blue(Gateway a, Gateway b) implements AutoCloseable {
+        /**
+         * Both offload paths carried the tenants' TCP: gw-a's port {@code portA} (a name as in
+         * {@link GatewayStats#ports()}) cut the sender's TSO super-frames into segments, gw-b's
+         * {@code portB} wrote coalesced super-frames, and neither port counted a bad frame.
+         */
+        void assertOffloadsCarried(String portA, String portB) {
+            GatewayStats.PortStats in = a.stats().ports().get(portA);
+            GatewayStats.PortStats out = b.stats().ports().get(portB);
+            assertTrue(in.rxGsoFrames() > 0 && in.rxGsoSegments() > in.rxGsoFrames(),
+                    () -> "the sender's TSO super-frames were cut at gw-a's port: " + in);
+            assertTrue(out.txGsoFrames() > 0 && out.txGsoSegments() > out.txGsoFrames(),
+                    () -> "gw-b wrote coalesced super-frames: " + out);
+            assertEquals(0, in.rxErrors(), in::toString);
+            assertEquals(0, out.rxErrors(), out::toString);
+        }
+
+        @Override
+        public void close() {
+            a.close();
+            b.close();
+        }
+    }
+
+    /**
+     * Starts two gateways that carry tenant blue alone (VNI 1001, VXLAN) over ESP in UDP with
+     * AES-GCM-256, on this object's ESP, VXLAN and Geneve ports and with blue's keys: gw-a, named
+     * {@code prefix + "a"}, on {@code net + ".1"} and gw-b, {@code prefix + "b"}, on {@code net + ".2"}
+     * (their configs written to a.yaml and b.yaml). If gw-b does not start, gw-a is stopped.
+     *
+     * @param portA       blue's one port on gw-a, what stands between its braces ({@code type: tap, name: x})
+     * @param portB       the same on gw-b
+     * @param gatewayKeys more keys of both gateway blocks, each as {@code "\n  key: value"}, or ""
+     * @param tenantKeys  more keys of blue's map on both, each as {@code ", key: value"}, or ""
+     */
+    Blue startBlue(String prefix, String net, String portA, String portB, String gatewayKeys, String tenantKeys)
+            throws Exception {
+        Gateway a = Gateway.start(Configs.loadOrFail(write("a.yaml",
+                blueSide(prefix + "a", net + ".1", net + ".2", true, portA, gatewayKeys, tenantKeys))));
+        try {
+            return new Blue(a, Gateway.start(Configs.loadOrFail(write("b.yaml",
+                    blueSide(prefix + "b", net + ".2", net + ".1", false, portB, gatewayKeys, tenantKeys)))));
+        } catch (Exception | Error e) {
+            a.close();
+            throw e;
+        }
+    }
+
+    /** One side's config of {@link #startBlue}: gw-a sends with SPI 0x1001 and receives with 0x2001, gw-b the other way round. */
+    private String blueSide(String name, String address, String peerAddress, boolean a, String port,
+                            String gatewayKeys, String tenantKeys) {
+        String peer = a ? "gw-b" : "gw-a";
+        return """
+                gateway:
+                  name: %s
+                  address: %s
+                  esp-transport: udp
+                  esp-port: %d
+                  vxlan-port: %d
+                  geneve-port: %d
+                  workers: 2%s
+                peers:
+                  %s: { address: %s }
+                tenants:
+                  blue: { vni: 1001, encapsulation: vxlan, peers: [%s], ports: [ { %s } ]%s }
+                security-associations:
+                """.formatted(name, address, esp, vxlan, geneve, gatewayKeys, peer, peerAddress, peer, port, tenantKeys)
+                + sa(a ? 0x1001 : 0x2001, "out", peer, "blue", a ? K_BLUE_AB : K_BLUE_BA)
+                + sa(a ? 0x2001 : 0x1001, "in", peer, "blue", a ? K_BLUE_BA : K_BLUE_AB);
     }
 
     /** gw-a's blue floods to gw-b and gw-c (127.0.0.3, where nothing listens). */
@@ -229,18 +303,9 @@ final class TwoGateways implements AutoCloseable {
         return f;
     }
 
+    /** A UDP port free on both 127.0.0.1 and 127.0.0.2 now. */
     static int freeUdpPort() {
-        for (int i = 0; i < 50; i++) {
-            try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(A, 0))) {
-                int port = s.getLocalPort();
-                try (DatagramSocket _ = new DatagramSocket(new InetSocketAddress(B, port))) {
-                    return port;
-                }
-            } catch (IOException retry) {
-                // taken on 127.0.0.2: try another
-            }
-        }
-        throw new IllegalStateException("no free UDP port on both 127.0.0.1 and 127.0.0.2");
+        return FreePorts.udp(List.of(A, B), 1)[0];
     }
 
     static int freeTcpPort() {

@@ -3,6 +3,7 @@ package dev.overlay.demo;
 import dev.overlay.cli.Configs;
 import dev.overlay.cli.UserException;
 import dev.overlay.cluster.ClusterAgent;
+import dev.overlay.cluster.FreePorts;
 import dev.overlay.cluster.LocalEtcd;
 import dev.overlay.config.OverlayConfig;
 import dev.overlay.gateway.Gateway;
@@ -10,6 +11,7 @@ import dev.overlay.gateway.GatewayStats;
 import dev.overlay.gateway.port.PortException;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
@@ -93,7 +95,12 @@ final class ClusterDemo implements AutoCloseable {
                 hosts[g][t] = new ClusterHost(addresses.get(g), g, t);
             }
         }
-        int[] ports = ClusterHost.freeUdpPorts(addresses, 3 + 3 * TENANTS.length);
+        int[] ports;
+        try {
+            ports = FreePorts.udp(addresses, 3 + 3 * TENANTS.length);
+        } catch (UncheckedIOException e) {
+            throw new UserException(UserException.USAGE, "demo: " + e.getCause().getMessage(), e);
+        }
         int esp = ports[0];
         int vxlan = ports[1];
         int geneve = ports[2];

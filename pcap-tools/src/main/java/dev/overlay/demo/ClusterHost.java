@@ -1,6 +1,5 @@
 package dev.overlay.demo;
 
-import dev.overlay.cli.UserException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.DatagramPacket;
@@ -9,9 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -160,37 +157,6 @@ final class ClusterHost implements AutoCloseable {
             synchronized (got) {
                 return sent - got.get(0, sent).cardinality();
             }
-        }
-    }
-
-    /** {@code count} distinct UDP ports, each free on every one of {@code addresses} now. */
-    static int[] freeUdpPorts(List<String> addresses, int count) {
-        List<DatagramSocket> held = new ArrayList<>();
-        try {
-            int[] ports = new int[count];
-            for (int c = 0; c < count; c++) {
-                ports[c] = -1;
-                for (int i = 0; i < 100 && ports[c] < 0; i++) {
-                    List<DatagramSocket> mine = new ArrayList<>();
-                    try {
-                        DatagramSocket first = new DatagramSocket(new InetSocketAddress(addresses.getFirst(), 0));
-                        mine.add(first);
-                        for (String a : addresses.subList(1, addresses.size())) {
-                            mine.add(new DatagramSocket(new InetSocketAddress(a, first.getLocalPort())));
-                        }
-                        ports[c] = first.getLocalPort();
-                        held.addAll(mine);
-                    } catch (IOException busy) {
-                        mine.forEach(DatagramSocket::close);
-                    }
-                }
-                if (ports[c] < 0) {
-                    throw new UserException(UserException.USAGE, "demo: no UDP port free on " + addresses);
-                }
-            }
-            return ports;
-        } finally {
-            held.forEach(DatagramSocket::close);
         }
     }
 

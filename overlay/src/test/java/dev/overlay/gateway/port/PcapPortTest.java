@@ -62,27 +62,64 @@ class PcapPortTest {
                 s.send(frame)
             """;
 
+    /**
+     * A veth pair: {@code local} up here, {@code peer} up in namespace {@code ns} of its own, and
+     * the pcap port {@link #open} opened on {@code local}. {@link #close()} closes the port,
+     * releases what {@code frames} still holds and deletes the pair and the namespace.
+     */
+    private static final class Veth implements AutoCloseable {
+        final String ns;
+        final String local;
+        final String peer;
+        final PortTesting.Frames frames = new PortTesting.Frames();
+        TenantPort port;
+
+        Veth(String prefix) {
+            ns = uniqueName(prefix);
+            local = uniqueName(prefix);
+            peer = local + "p";
+            sh("ip", "netns", "add", ns);
+            try {
+                sh("ip", "link", "add", local, "type", "veth", "peer", "name", peer, "netns", ns);
+                sh("ip", "link", "set", "dev", local, "up");
+                sh("ip", "-n", ns, "link", "set", "dev", peer, "up");
+            } catch (RuntimeException | Error e) {
+                close();
+                throw e;
+            }
+        }
+
+        TenantPort open() throws PortException {
+            port = Ports.open(new PortConfig.PcapPort(local), ALLOC);
+            return port;
+        }
+
+        @Override
+        public void close() {
+            if (port != null) {
+                port.close();
+            }
+            frames.releaseAll();
+            run("ip", "link", "del", "dev", local);
+            run("ip", "netns", "del", ns);
+        }
+    }
+
     @Test
     void framesCrossTheVethBothWaysAndOutgoingFramesAreNeverCaptured() throws Exception {
         requireRoot();
-        String ns = uniqueName("ovn");
-        String local = uniqueName("ovp");
-        String peer = local + "p";
-        sh("ip", "netns", "add", ns);
-        TenantPort port = null;
-        PortTesting.Frames frames = new PortTesting.Frames();
-        try {
-            sh("ip", "link", "add", local, "type", "veth", "peer", "name", peer, "netns", ns);
-            sh("ip", "link", "set", "dev", local, "up");
-            sh("ip", "-n", ns, "link", "set", "dev", peer, "up");
-            port = Ports.open(new PortConfig.PcapPort(local), ALLOC);
+        String local;
+        TenantPort port;
+        try (Veth veth = new Veth("ovp")) {
+            local = veth.local;
+            port = veth.open();
             assertEquals("pcap:" + local, port.name());
-            port.start(frames);
+            port.start(veth.frames);
 
             byte[] sent1 = UdpPortTest.frame(60, 1);
             byte[] sent2 = UdpPortTest.frame(1514, 2);
             byte[] otherSender = UdpPortTest.frame(80, 3);
-            Process receiver = new ProcessBuilder("ip", "netns", "exec", ns, "python3", "-c", PACKET_IO, "recv", peer, "3")
+            Process receiver = new ProcessBuilder("ip", "netns", "exec", veth.ns, "python3", "-c", PACKET_IO, "recv", veth.peer, "3")
                     .redirectErrorStream(true).start();
             List<String> received = new ArrayList<>();
             try (BufferedReader out = new BufferedReader(new InputStreamReader(receiver.getInputStream(), StandardCharsets.UTF_8))) {
@@ -103,23 +140,16 @@ class PcapPortTest {
             assertEquals(60 + 1514, port.counters().txBytes.sum());
 
             byte[] fromPeer = UdpPortTest.frame(100, 4);
-            sh("ip", "netns", "exec", ns, "python3", "-c", PACKET_IO, "send", peer, hex(fromPeer));
-            ByteBuf first = frames.next(PcapPortTest::isTestFrame);
+            sh("ip", "netns", "exec", veth.ns, "python3", "-c", PACKET_IO, "send", veth.peer, hex(fromPeer));
+            ByteBuf first = veth.frames.next(PcapPortTest::isTestFrame);
             // Direction IN: neither the port's own frames nor the other sender's came back first.
             assertEquals(hex(fromPeer), hex(TapPortTest.bytes(first, 0, first.readableBytes())));
             assertEquals(Buffers.HEADROOM, first.readerIndex());
             assertTrue(first.writableBytes() >= Buffers.TAILROOM);
             first.release();
             Thread.sleep(200);
-            assertTrue(frames.queue.stream().noneMatch(PcapPortTest::isTestFrame), "an outgoing frame was captured");
-        } finally {
-            if (port != null) {
-                port.close();
-                port.close();
-            }
-            frames.releaseAll();
-            run("ip", "link", "del", "dev", local);
-            run("ip", "netns", "del", ns);
+            assertTrue(veth.frames.queue.stream().noneMatch(PcapPortTest::isTestFrame), "an outgoing frame was captured");
+            port.close(); // and once more as the veth closes: closing twice is harmless
         }
         assertEquals(List.of(), portThreads("pcap:" + local));
         ByteBuf late = Buffers.frame(ALLOC, new byte[60], 0, 60);
@@ -131,64 +161,41 @@ class PcapPortTest {
     @Test
     void framesTheKernelDropsWhileTheReaderIsStuckAreCounted() throws Exception {
         requireRoot();
-        String ns = uniqueName("ovk");
-        String local = uniqueName("ovk");
-        String peer = local + "p";
-        sh("ip", "netns", "add", ns);
         java.util.concurrent.CountDownLatch stuck = new java.util.concurrent.CountDownLatch(1);
-        PortTesting.Frames frames = new PortTesting.Frames();
-        TenantPort port = null;
-        try {
-            sh("ip", "link", "add", local, "type", "veth", "peer", "name", peer, "netns", ns);
-            sh("ip", "link", "set", "dev", local, "up");
-            sh("ip", "-n", ns, "link", "set", "dev", peer, "up");
-            port = Ports.open(new PortConfig.PcapPort(local), ALLOC);
-            port.start((p, frame) -> {
-                try {
-                    stuck.await(); // a sink that cannot keep up: the socket's 4 MB fill, then the kernel drops
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+        try (Veth veth = new Veth("ovk")) {
+            try {
+                TenantPort port = veth.open();
+                port.start((p, frame) -> {
+                    try {
+                        stuck.await(); // a sink that cannot keep up: the socket's 4 MB fill, then the kernel drops
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    veth.frames.receive(p, frame);
+                });
+                int sent = 8_000; // 8,000 frames of 1,514 bytes: about 12 MB, three times the receive buffer
+                sh("ip", "netns", "exec", veth.ns, "python3", "-c", FLOOD, veth.peer, Integer.toString(sent));
+                stuck.countDown();
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (System.nanoTime() < deadline && port.counters().rxFrames.sum() + port.counters().rxKernelDrops.sum() < sent) {
+                    Thread.sleep(100);
                 }
-                frames.receive(p, frame);
-            });
-            int sent = 8_000; // 8,000 frames of 1,514 bytes: about 12 MB, three times the receive buffer
-            sh("ip", "netns", "exec", ns, "python3", "-c", FLOOD, peer, Integer.toString(sent));
-            stuck.countDown();
-            TenantPort open = port;
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (System.nanoTime() < deadline && open.counters().rxFrames.sum() + open.counters().rxKernelDrops.sum() < sent) {
-                Thread.sleep(100);
+                long drops = port.counters().rxKernelDrops.sum();
+                assertTrue(drops > 0, "the kernel dropped some");
+                assertTrue(port.counters().rxFrames.sum() + drops >= sent,
+                        port.counters().rxFrames.sum() + " read + " + drops + " dropped < " + sent + " sent");
+            } finally {
+                stuck.countDown(); // before the port closes: its reader may wait in the sink
             }
-            long drops = port.counters().rxKernelDrops.sum();
-            assertTrue(drops > 0, "the kernel dropped some");
-            assertTrue(port.counters().rxFrames.sum() + drops >= sent,
-                    port.counters().rxFrames.sum() + " read + " + drops + " dropped < " + sent + " sent");
-        } finally {
-            stuck.countDown();
-            if (port != null) {
-                port.close();
-            }
-            frames.releaseAll();
-            run("ip", "link", "del", "dev", local);
-            run("ip", "netns", "del", ns);
         }
     }
 
     @Test
     void readingResumesOnceAnInterfaceThatWentDownIsUpAgain() throws Exception {
         requireRoot();
-        String ns = uniqueName("ovu");
-        String local = uniqueName("ovu");
-        String peer = local + "p";
-        sh("ip", "netns", "add", ns);
-        PortTesting.Frames frames = new PortTesting.Frames();
-        TenantPort port = null;
-        try {
-            sh("ip", "link", "add", local, "type", "veth", "peer", "name", peer, "netns", ns);
-            sh("ip", "link", "set", "dev", local, "up");
-            sh("ip", "-n", ns, "link", "set", "dev", peer, "up");
-            port = Ports.open(new PortConfig.PcapPort(local), ALLOC);
-            port.start(frames);
+        try (Veth veth = new Veth("ovu")) {
+            String local = veth.local;
+            veth.open().start(veth.frames);
             sh("ip", "link", "set", "dev", local, "down");
             Thread.sleep(200); // the reader sees ENETDOWN, says so once, and keeps reading
             sh("ip", "link", "set", "dev", local, "up");
@@ -197,24 +204,17 @@ class PcapPortTest {
             ByteBuf got = null;
             while (got == null && System.nanoTime() < deadline) {
                 // The veth's carrier comes back a moment after "up": send until one arrives.
-                run("ip", "netns", "exec", ns, "python3", "-c", PACKET_IO, "send", peer, hex(after));
-                got = frames.queue.poll(200, TimeUnit.MILLISECONDS);
+                run("ip", "netns", "exec", veth.ns, "python3", "-c", PACKET_IO, "send", veth.peer, hex(after));
+                got = veth.frames.queue.poll(200, TimeUnit.MILLISECONDS);
                 while (got != null && !isTestFrame(got)) {
                     got.release();
-                    got = frames.queue.poll(200, TimeUnit.MILLISECONDS);
+                    got = veth.frames.queue.poll(200, TimeUnit.MILLISECONDS);
                 }
             }
             assertTrue(got != null, "no frame read after the interface came back up");
             assertEquals(hex(after), hex(TapPortTest.bytes(got, 0, got.readableBytes())));
             got.release();
             assertEquals(List.of("port-pcap:" + local), portThreads("pcap:" + local), "the reader is still there");
-        } finally {
-            if (port != null) {
-                port.close();
-            }
-            frames.releaseAll();
-            run("ip", "link", "del", "dev", local);
-            run("ip", "netns", "del", ns);
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.overlay.gateway.port;
+package dev.overlay.datapath;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -13,8 +13,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** tshark as the oracle of the port tests: frames written to a pcap file, read back field by field. */
-final class Tshark {
+/** tshark as the oracle of the datapath and port tests: frames written to a pcap file, read back field by field. */
+public final class Tshark {
     private Tshark() {
     }
 
@@ -22,13 +22,13 @@ final class Tshark {
      * One row per frame that passes {@code filter} (a display filter, or null for all), with the
      * given fields (first occurrence; empty when absent), IPv4, TCP and UDP checksum validation on.
      */
-    static List<String[]> fields(Path dir, List<ByteBuf> frames, String filter, String... fields)
+    public static List<String[]> fields(Path dir, List<ByteBuf> frames, String filter, String... fields)
             throws IOException, InterruptedException {
         return fieldsWith(dir, frames, List.of(), filter, fields);
     }
 
     /** As {@link #fields(Path, List, String, String...)} with more tshark options ({@code -d} decode-as, {@code -E}). */
-    static List<String[]> fieldsWith(Path dir, List<ByteBuf> frames, List<String> options, String filter, String... fields)
+    public static List<String[]> fieldsWith(Path dir, List<ByteBuf> frames, List<String> options, String filter, String... fields)
             throws IOException, InterruptedException {
         Path pcap = Files.createTempFile(dir, "frames", ".pcap");
         ByteArrayOutputStream file = new ByteArrayOutputStream();
@@ -56,9 +56,10 @@ final class Tshark {
             command.add("-e");
             command.add(field);
         }
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Path err = Files.createTempFile(dir, "tshark", ".err");
+        Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), "tshark failed on " + pcap);
+        assertEquals(0, p.waitFor(), () -> "tshark failed on " + pcap + ": " + readOrNothing(err));
         List<String[]> rows = new ArrayList<>();
         for (String line : out.split("\n")) {
             if (!line.isEmpty()) {
@@ -66,5 +67,13 @@ final class Tshark {
             }
         }
         return rows;
+    }
+
+    private static String readOrNothing(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
     }
 }
