@@ -4,6 +4,7 @@ import dev.overlay.cluster.ClusterAgent;
 import dev.overlay.config.OverlayConfig;
 import dev.overlay.gateway.Gateway;
 import dev.overlay.gateway.GatewaySignals;
+import dev.overlay.gateway.WorkerSpin;
 import dev.overlay.gateway.port.PortException;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Path;
@@ -28,6 +29,11 @@ final class RunCommand implements Callable<Integer> {
         OverlayConfig loaded = Configs.loadOrFail(config);
         GatewaySignals.installLogFormat();
         leakDetectionOffUnlessAsked();
+        try {
+            WorkerSpin.checkProperty();
+        } catch (IllegalArgumentException e) {
+            throw new UserException(UserException.USAGE, e.getMessage(), e);
+        }
         Gateway gateway;
         try {
             gateway = Gateway.start(loaded);

@@ -69,10 +69,7 @@ final class GatewayModule {
                         ? CpuAffinity.pinningThreads(CpuAffinity.allowed(), log, new AtomicIntegerArray(gateway.workers()))
                         : (name, index, body) -> PacketThreads.of(name, body));
         loops.ifPresent(l -> b.io(l::io));
-        String spin = System.getProperty("overlay.worker.spin-nanos");
-        if (spin != null) {
-            b.spinBeforePark(Duration.ofNanos(Long.parseLong(spin)));
-        }
+        b.spinBeforePark(WorkerSpin.of(gateway, System.getProperty(WorkerSpin.PROPERTY)));
         return b.build();
     }
 

@@ -68,6 +68,11 @@ public final class WorkerPool implements AutoCloseable {
         return name;
     }
 
+    /** How long an idle worker polls before it parks ({@link Builder#spinBeforePark}). */
+    public Duration spinBeforePark() {
+        return Duration.ofNanos(spinNanos);
+    }
+
     public int workers() {
         return workers.length;
     }
