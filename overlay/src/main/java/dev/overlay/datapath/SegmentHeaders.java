@@ -21,6 +21,37 @@ final class SegmentHeaders {
     }
 
     /**
+     * Where the transport header of a super-frame starts, relative to its first readable byte,
+     * given its IP header at {@code l3}, or -1 when the frame is no {@code protocol} super-frame
+     * a segmenter can cut. IPv4: the protocol field, IHL at least 5 (options are kept), and the
+     * virtio header's {@code l4Offset}, if given, where IHL says. IPv6: the transport header
+     * directly after the fixed header unless {@code l4Offset} says otherwise; then only
+     * hop-by-hop, routing or destination options may come between (RFC 8200 section 4), never a
+     * tunnel (UDP, GRE, IP in IPv6), whose outer lengths segmenting would leave stale.
+     */
+    static int transportOffset(ByteBuf frame, int l3, int l4Offset, int protocol) {
+        int base = frame.readerIndex();
+        int length = frame.readableBytes();
+        if (frame.getUnsignedByte(base + l3) >> 4 == 4) {
+            int ihl = frame.getUnsignedByte(base + l3) & 0x0F;
+            if (l3 + 20 > length || frame.getUnsignedByte(base + l3 + 9) != protocol || ihl < 5) {
+                return -1;
+            }
+            int l4 = l3 + ihl * 4;
+            return l4Offset < 0 || l4Offset == l4 ? l4 : -1;
+        }
+        if (l3 + 40 > length) {
+            return -1;
+        }
+        int next = frame.getUnsignedByte(base + l3 + 6);
+        if (next != protocol && (l4Offset < 0 || next != 0 && next != 43 && next != 60)) {
+            return -1;
+        }
+        int l4 = l4Offset < 0 ? l3 + 40 : l4Offset;
+        return l4 < l3 + 40 ? -1 : l4;
+    }
+
+    /**
      * A fresh buffer with {@link Buffers#HEADROOM} and {@link Buffers#TAILROOM} holding the first
      * {@code headers} bytes of {@code frame} from {@code base}, then {@code size} bytes from
      * {@code payloadAt}; its reader index is where the copied headers start.

@@ -50,30 +50,9 @@ public final class TcpSegmenter {
             return -1;
         }
         boolean v4 = frame.getUnsignedByte(base + l3) >> 4 == 4;
-        int l4;
-        if (v4) {
-            if (l3 + 20 > length || frame.getUnsignedByte(base + l3 + 9) != PROTOCOL_TCP
-                    || (frame.getUnsignedByte(base + l3) & 0x0F) < 5) {
-                return -1;
-            }
-            l4 = l3 + (frame.getUnsignedByte(base + l3) & 0x0F) * 4;
-            if (l4Offset >= 0 && l4Offset != l4) {
-                return -1;
-            }
-        } else {
-            if (l3 + 40 > length) {
-                return -1;
-            }
-            int next = frame.getUnsignedByte(base + l3 + 6);
-            // TCP, or extension headers before it (hop-by-hop, routing, destination options);
-            // never a tunnel (UDP, GRE, IP in IPv6), whose outer lengths this would leave stale.
-            if (next != PROTOCOL_TCP && (l4Offset < 0 || next != 0 && next != 43 && next != 60)) {
-                return -1;
-            }
-            l4 = l4Offset < 0 ? l3 + 40 : l4Offset;
-            if (l4 < l3 + 40) {
-                return -1;
-            }
+        int l4 = SegmentHeaders.transportOffset(frame, l3, l4Offset, PROTOCOL_TCP);
+        if (l4 < 0) {
+            return -1;
         }
         if (l4 + 20 > length) {
             return -1;

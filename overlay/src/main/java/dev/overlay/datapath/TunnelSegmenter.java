@@ -47,18 +47,9 @@ public final class TunnelSegmenter {
             return -1;
         }
         boolean v4 = frame.getUnsignedByte(base + l3) >> 4 == 4;
-        int udp;
-        if (v4) {
-            int ihl = frame.getUnsignedByte(base + l3) & 0x0F;
-            if (l3 + 20 > length || ihl < 5 || frame.getUnsignedByte(base + l3 + 9) != PROTOCOL_UDP) {
-                return -1;
-            }
-            udp = l3 + ihl * 4;
-        } else {
-            if (l3 + 40 > length || frame.getUnsignedByte(base + l3 + 6) != PROTOCOL_UDP) {
-                return -1;
-            }
-            udp = l3 + 40;
+        int udp = SegmentHeaders.transportOffset(frame, l3, -1, PROTOCOL_UDP);
+        if (udp < 0) {
+            return -1;
         }
         int inner = innerNetwork(frame, udp + 8, l4Offset);
         if (inner < 0) {

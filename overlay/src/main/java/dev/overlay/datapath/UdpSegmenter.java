@@ -31,7 +31,7 @@ public final class UdpSegmenter {
      *
      * @param l4Offset where the UDP header starts, relative to the frame's first byte (the virtio
      *                 header's csum_start), or -1 to find it (IPv6 then needs UDP as the first
-     *                 next header)
+     *                 next header; given, only IPv6 extension headers may come before it)
      * @return the number of datagrams handed out, or -1 when the frame is no UDP super-frame this
      *         can split (nothing handed out)
      */
@@ -43,24 +43,9 @@ public final class UdpSegmenter {
             return -1;
         }
         boolean v4 = frame.getUnsignedByte(base + l3) >> 4 == 4;
-        int l4;
-        if (v4) {
-            if (l3 + 20 > length || frame.getUnsignedByte(base + l3 + 9) != PROTOCOL_UDP
-                    || (frame.getUnsignedByte(base + l3) & 0x0F) < 5) {
-                return -1;
-            }
-            l4 = l3 + (frame.getUnsignedByte(base + l3) & 0x0F) * 4;
-            if (l4Offset >= 0 && l4Offset != l4) {
-                return -1;
-            }
-        } else {
-            if (l3 + 40 > length || (l4Offset < 0 && frame.getUnsignedByte(base + l3 + 6) != PROTOCOL_UDP)) {
-                return -1;
-            }
-            l4 = l4Offset < 0 ? l3 + 40 : l4Offset;
-            if (l4 < l3 + 40) {
-                return -1;
-            }
+        int l4 = SegmentHeaders.transportOffset(frame, l3, l4Offset, PROTOCOL_UDP);
+        if (l4 < 0) {
+            return -1;
         }
         int headers = l4 + 8;
         if (headers > length) {

@@ -66,8 +66,13 @@ class UdpSegmenterTest {
         assertEquals(-1, UdpSegmenter.segment(frame, 34, 0, ALLOC, out::add), "no gso_size");
         frame.setByte(frame.readerIndex() + 14 + 9, 6);
         assertEquals(-1, UdpSegmenter.segment(frame, -1, 1_000, ALLOC, out::add), "TCP");
+        ByteBuf v6 = frame(ipv6(payload.length), payload);
+        v6.setByte(v6.readerIndex() + 14 + 6, 47);
+        assertEquals(-1, UdpSegmenter.segment(v6, 54, 1_000, ALLOC, out::add),
+                "GRE before the csum_start: a tunnel whose outer lengths would go stale");
         assertEquals(0, out.size());
         frame.release();
+        v6.release();
     }
 
     private List<String[]> segmentAndDissect(ByteBuf superFrame, int l4, int gsoSize, String... extra) throws Exception {
