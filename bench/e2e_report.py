@@ -128,6 +128,19 @@ def threads(path, seconds, hz, names):
     return [{"thread": n, "cores": round(v, 3)} for n, v in shares.most_common() if v >= 0.01]
 
 
+def ping(path):
+    """ping -q's summary: packets sent and received, and rtt min/avg/max/mdev in ms."""
+    with open(path) as f:
+        text = f.read()
+    sent = re.search(r"(\d+) packets transmitted, (\d+) received", text)
+    rtt = re.search(r"= ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms", text)
+    if not sent or not rtt:
+        return None
+    return {"sent": int(sent.group(1)), "received": int(sent.group(2)),
+            "min_ms": float(rtt.group(1)), "avg_ms": float(rtt.group(2)),
+            "max_ms": float(rtt.group(3)), "mdev_ms": float(rtt.group(4))}
+
+
 def collect(directory):
     meta = read_meta(os.path.join(directory, "meta.tsv"))
     raw = os.path.join(directory, "raw")
@@ -156,7 +169,13 @@ def collect(directory):
             if t:
                 extra[(mode, test)]["threads-" + side] = t
         runs[(mode, test)].append(fig)
-    results = {"meta": meta, "modes": {}}
+    results = {"meta": meta, "modes": {}, "ping": {}}
+    for name in sorted(os.listdir(raw)):
+        m = re.fullmatch(r"(\w+)__ping\.txt", name)
+        if m:
+            p = ping(os.path.join(raw, name))
+            if p:
+                results["ping"][m.group(1)] = p
     for (mode, test), figs in sorted(runs.items()):
         ok = [f for f in figs if "error" not in f]
         entry = {"runs": figs, "failed": len(figs) - len(ok),
@@ -303,6 +322,13 @@ def markdown(path):
         if e.get("cpu_busy"):
             lines.append("- CPU during TCP 1 stream, %s: %s%% of both cores busy, %s%% in softirq"
                          % (mode, pm(e["cpu_busy"], 100, 0), pm(e["cpu_softirq"], 100, 0)))
+    for mode in MODES:
+        p = r.get("ping", {}).get(mode)
+        if p:
+            lines.append("- round trip tA to tB, %s (ping, %d at 100 a second, idle path): min %.3f, avg %.3f, "
+                         "max %.3f, mdev %.3f ms, %d of %d answered"
+                         % (mode, p["sent"], p["min_ms"], p["avg_ms"], p["max_ms"], p["mdev_ms"], p["received"],
+                            p["sent"]))
     for mode in shown:
         for side, name in (("gwA", "sending gateway gw-a"), ("gwB", "receiving gateway gw-b")):
             t = modes.get(mode, {}).get("tcp1", {}).get("threads-" + side)
