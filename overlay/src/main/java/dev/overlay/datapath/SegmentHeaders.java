@@ -3,6 +3,7 @@ package dev.overlay.datapath;
 import dev.overlay.vtep.InternetChecksum;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.util.function.Consumer;
 
 /**
  * What the software segmenters ({@link TcpSegmenter}, {@link UdpSegmenter}, {@link TunnelSegmenter})
@@ -49,6 +50,47 @@ final class SegmentHeaders {
         }
         int l4 = l4Offset < 0 ? l3 + 40 : l4Offset;
         return l4 < l3 + 40 ? -1 : l4;
+    }
+
+    /** Rewrites the transport header of one segment, at {@code l4} in {@code seg}. */
+    interface Transport {
+        /**
+         * @param i        the segment's place, from 0, of {@code count}
+         * @param offset   where its payload starts in the super-frame's payload
+         * @param size     its payload's length
+         * @param addresses the pseudo-header's address sum ({@link #addresses})
+         */
+        void write(ByteBuf seg, int l4, int i, int count, int offset, int size, long addresses);
+    }
+
+    /**
+     * Cuts the super-frame in {@code frame}'s readable bytes (its IP header at {@code l3}, its
+     * transport header at {@code l4}, {@code headers} bytes of headers in all) into segments of
+     * {@code size} payload bytes, the last one shorter: each a fresh buffer ({@link #cut}) with its
+     * IP header rewritten ({@link #ip}, IPv4 identifications counting up from the super-frame's)
+     * and its transport header by {@code transport}, handed to {@code out} in order.
+     *
+     * @return the number of segments
+     */
+    static int cutAll(ByteBuf frame, int l3, int l4, int headers, int size, ByteBufAllocator alloc,
+                      Consumer<ByteBuf> out, Transport transport) {
+        int base = frame.readerIndex();
+        boolean v4 = frame.getUnsignedByte(base + l3) >> 4 == 4;
+        int payload = frame.readableBytes() - headers;
+        int count = Math.max(1, (payload + size - 1) / size);
+        int id = v4 ? frame.getUnsignedShort(base + l3 + 4) : 0;
+        // The addresses of the pseudo-header are the same in every segment: summed once.
+        long addresses = addresses(frame, base + l3, v4);
+        for (int i = 0; i < count; i++) {
+            int offset = i * size;
+            int length = Math.min(size, payload - offset);
+            ByteBuf seg = cut(frame, base, headers, base + headers + offset, length, alloc);
+            int s = seg.readerIndex();
+            ip(seg, s + l3, v4, l4 - l3, headers - l3 + length, id + i);
+            transport.write(seg, s + l4, i, count, offset, length, addresses);
+            out.accept(seg);
+        }
+        return count;
     }
 
     /**

@@ -49,12 +49,8 @@ public final class TcpSegmenter {
         if (mss <= 0 || l3 < 0) {
             return -1;
         }
-        boolean v4 = frame.getUnsignedByte(base + l3) >> 4 == 4;
         int l4 = SegmentHeaders.transportOffset(frame, l3, l4Offset, PROTOCOL_TCP);
-        if (l4 < 0) {
-            return -1;
-        }
-        if (l4 + 20 > length) {
+        if (l4 < 0 || l4 + 20 > length) {
             return -1;
         }
         int tcpLength = (frame.getUnsignedByte(base + l4 + 12) >> 4) * 4;
@@ -62,23 +58,11 @@ public final class TcpSegmenter {
         if (tcpLength < 20 || headers > length) {
             return -1;
         }
-        int payload = length - headers;
-        int count = Math.max(1, (payload + mss - 1) / mss);
         long seq = frame.getUnsignedInt(base + l4 + 4);
         int flags = frame.getUnsignedByte(base + l4 + 13);
-        int id = v4 ? frame.getUnsignedShort(base + l3 + 4) : 0;
-        // The addresses of the pseudo-header are the same in every segment: summed once.
-        long addresses = SegmentHeaders.addresses(frame, base + l3, v4);
-        for (int i = 0; i < count; i++) {
-            int offset = i * mss;
-            int size = Math.min(mss, payload - offset);
-            ByteBuf seg = SegmentHeaders.cut(frame, base, headers, base + headers + offset, size, alloc);
-            int s = seg.readerIndex();
-            SegmentHeaders.ip(seg, s + l3, v4, l4 - l3, headers - l3 + size, id + i);
-            SegmentHeaders.tcp(seg, s + l4, seq + offset, flags, i, count, addresses, tcpLength + size);
-            out.accept(seg);
-        }
-        return count;
+        return SegmentHeaders.cutAll(frame, l3, l4, headers, mss, alloc, out,
+                (seg, at, i, count, offset, size, addresses) ->
+                        SegmentHeaders.tcp(seg, at, seq + offset, flags, i, count, addresses, tcpLength + size));
     }
 
     /**

@@ -42,7 +42,6 @@ public final class UdpSegmenter {
         if (gsoSize <= 0 || l3 < 0) {
             return -1;
         }
-        boolean v4 = frame.getUnsignedByte(base + l3) >> 4 == 4;
         int l4 = SegmentHeaders.transportOffset(frame, l3, l4Offset, PROTOCOL_UDP);
         if (l4 < 0) {
             return -1;
@@ -51,19 +50,7 @@ public final class UdpSegmenter {
         if (headers > length) {
             return -1;
         }
-        int payload = length - headers;
-        int count = Math.max(1, (payload + gsoSize - 1) / gsoSize);
-        int id = v4 ? frame.getUnsignedShort(base + l3 + 4) : 0;
-        long addresses = SegmentHeaders.addresses(frame, base + l3, v4);
-        for (int i = 0; i < count; i++) {
-            int offset = i * gsoSize;
-            int size = Math.min(gsoSize, payload - offset);
-            ByteBuf seg = SegmentHeaders.cut(frame, base, headers, base + headers + offset, size, alloc);
-            int s = seg.readerIndex();
-            SegmentHeaders.ip(seg, s + l3, v4, l4 - l3, headers - l3 + size, id + i);
-            SegmentHeaders.udp(seg, s + l4, 8 + size, true, addresses);
-            out.accept(seg);
-        }
-        return count;
+        return SegmentHeaders.cutAll(frame, l3, l4, headers, gsoSize, alloc, out,
+                (seg, at, i, count, offset, size, addresses) -> SegmentHeaders.udp(seg, at, 8 + size, true, addresses));
     }
 }
