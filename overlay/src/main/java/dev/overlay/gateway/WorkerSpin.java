@@ -17,9 +17,10 @@ public final class WorkerSpin {
      * unpinned ones. Spinning pays only on a core the worker has to itself (VPP's and DPDK's
      * workers poll dedicated cores; the kernel busy-polls only when asked, net.core.busy_poll);
      * where the cores are shared, each idle window is CPU that iperf3, the tenants and the
-     * other threads need. Measured on the 2-vCPU bench machine (bin/bench-e2e, TAP ports, 3 runs
-     * of 8 s, alternated): TCP 1 stream 2,518 and 2,606 Mbit/s spinning 50 µs against 2,862 and
-     * 2,840 parking at once; with 0 no figure of tcp4, UDP 64 and 1380 B, TAP or pcap, was lower.
+     * other threads need. Measured on the 2-vCPU bench machine (bin/bench-e2e, TAP ports, TCP 1
+     * stream, six alternated pairs): 2,714 Mbit/s on average parking at once against 2,560
+     * spinning 50 µs, and a shorter round trip (0.67-0.74 ms against 0.92-1.49); no figure of
+     * tcp4, UDP 64 and 1380 B, TAP or pcap, was lower (BENCHMARKS.md).
      */
     public static Duration of(GatewayConfig gateway, String property) {
         if (property == null) {
