@@ -181,6 +181,11 @@ final class GatewayMetrics implements AutoCloseable {
                 .help("Items a worker handled, over all its stages").labelNames("worker")
                 .callback(cb -> s.get().workers().forEach(w -> cb.call(w.packets(), Integer.toString(w.worker()))))
                 .register(r);
+        CounterWithCallback.builder().name("overlay_worker_wakeups_total")
+                .help("Times a producer woke a parked worker; packets over wake-ups is what one wake-up bought")
+                .labelNames("worker")
+                .callback(cb -> s.get().workers().forEach(w -> cb.call(w.wakeUps(), Integer.toString(w.worker()))))
+                .register(r);
         CounterWithCallback.builder().name("overlay_worker_socket_packets_total")
                 .help("ESP a worker's own socket brought: run there (own-sa) or handed on to the SA's owner (handed-on)")
                 .labelNames("worker", "sa").callback(cb -> s.get().workerSockets().forEach(w -> {

@@ -121,6 +121,11 @@ class GatewayLifecycleTest {
             assertEquals(0, value(b, "overlay_port_kernel_drops_total", "port="), b); // pcap ports only
             assertTrue(value(b, "overlay_worker_packets_total", "worker=\"0\"")
                     + value(b, "overlay_worker_packets_total", "worker=\"1\"") >= 7, b);
+            // gw-a's port reader handed each frame, one at a time, to a worker parked in between.
+            double wakeUps = value(a, "overlay_worker_wakeups_total", "worker=\"0\"")
+                    + value(a, "overlay_worker_wakeups_total", "worker=\"1\"");
+            assertTrue(wakeUps >= 1 && wakeUps <= value(a, "overlay_worker_packets_total", "worker=\"0\"")
+                    + value(a, "overlay_worker_packets_total", "worker=\"1\""), a);
             blueA.inject(TwoGateways.frameDf(MAC_2, MAC_1, "x".repeat(1500))); // larger than blue's MTU, DF
             waitFor(() -> gws.gwA.stats().tenant("blue").pathMtu().fragmentationNeeded() == 1, "the ICMP error");
             assertTrue(blueA.take() != null, "the ICMP error back on blue's port");

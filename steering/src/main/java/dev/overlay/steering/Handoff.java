@@ -128,7 +128,7 @@ public final class Handoff<T> {
     public List<WorkerStats> stats() {
         List<WorkerStats> out = new ArrayList<>(lanes.length);
         for (Lane<T> lane : lanes) {
-            out.add(WorkerStats.of(lane.worker.index(), List.of(lane.counters)));
+            out.add(WorkerStats.of(lane.worker.index(), List.of(lane.counters), lane.worker.wakeUps()));
         }
         return out;
     }

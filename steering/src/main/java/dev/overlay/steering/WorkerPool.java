@@ -140,7 +140,7 @@ public final class WorkerPool implements AutoCloseable {
             for (Handoff<?> h : all) {
                 lanes.add(h.counters(w.index()));
             }
-            out.add(WorkerStats.of(w.index(), lanes));
+            out.add(WorkerStats.of(w.index(), lanes, w.wakeUps()));
         }
         return out;
     }

@@ -13,8 +13,11 @@ import java.util.Map;
  * @param bytes the size of those items, as the hand-off's size function measured them
  * @param drops every drop reason with its count, zeros included
  * @param queueHighWater the deepest any of its queues was at the start of a batch
+ * @param wakeUps how many times producers woke it from its park ({@link Worker#wakeUps}): divided
+ *     into {@code packets}, how many items one wake-up bought
  */
-public record WorkerStats(int worker, long packets, long bytes, Map<SteeringDrop, Long> drops, long queueHighWater) {
+public record WorkerStats(int worker, long packets, long bytes, Map<SteeringDrop, Long> drops, long queueHighWater,
+                          long wakeUps) {
     public WorkerStats {
         if (worker < 0) {
             throw new IllegalArgumentException("worker: " + worker + " (expected: >= 0)");
@@ -40,7 +43,7 @@ public record WorkerStats(int worker, long packets, long bytes, Map<SteeringDrop
         return sum;
     }
 
-    static WorkerStats of(int worker, Iterable<LaneCounters> lanes) {
+    static WorkerStats of(int worker, Iterable<LaneCounters> lanes, long wakeUps) {
         long packets = 0;
         long bytes = 0;
         long highWater = 0;
@@ -51,6 +54,6 @@ public record WorkerStats(int worker, long packets, long bytes, Map<SteeringDrop
             highWater = Math.max(highWater, c.highWater());
             c.addDropsTo(drops);
         }
-        return new WorkerStats(worker, packets, bytes, drops, highWater);
+        return new WorkerStats(worker, packets, bytes, drops, highWater, wakeUps);
     }
 }
