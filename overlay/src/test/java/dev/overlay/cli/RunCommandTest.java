@@ -3,6 +3,7 @@ package dev.overlay.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.overlay.gateway.WorkerSpin;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -56,6 +57,28 @@ class RunCommandTest {
         Thread.sleep(200);
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("overlay-gw-run")
                 && t.isAlive()), "no gateway thread after a refused start");
+    }
+
+    @Test
+    void aBadWorkerSpinPropertyIsOneSentenceBeforeAnythingStarts() throws Exception {
+        Path file = Files.writeString(dir.resolve("spin.yaml"), String.format(CONFIG, 45998, "127.0.0.1:7002"));
+        String before = System.getProperty(WorkerSpin.PROPERTY);
+        StringWriter err = new StringWriter();
+        int status;
+        try {
+            System.setProperty(WorkerSpin.PROPERTY, "fast");
+            status = Main.run(new String[] {"run", "--config", file.toString()}, new PrintWriter(new StringWriter()),
+                    new PrintWriter(err));
+        } finally {
+            if (before == null) {
+                System.clearProperty(WorkerSpin.PROPERTY);
+            } else {
+                System.setProperty(WorkerSpin.PROPERTY, before);
+            }
+        }
+        assertEquals(2, status, err::toString);
+        assertEquals("overlay: -Doverlay.worker.spin-nanos=fast: expected nanoseconds from 0 to 10000000 (10 ms)",
+                err.toString().strip());
     }
 
     @Test
