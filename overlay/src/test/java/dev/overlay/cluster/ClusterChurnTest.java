@@ -29,8 +29,6 @@ class ClusterChurnTest {
             ClusterLab.Node gw2 = lab.node(2).start();
             await("gw-1 and gw-2 meshed", Duration.ofSeconds(30), () -> lab.fullMesh(1, 2));
             ClusterLab.introduce(gw1, gw2);
-            gw1.drain("blue");
-            gw2.drain("blue");
 
             int count = 8_000; // 20 s at 400 frames/s each way
             ClusterLab.Stream oneToTwo = new ClusterLab.Stream(gw1, gw2, "1to2", count, 400);

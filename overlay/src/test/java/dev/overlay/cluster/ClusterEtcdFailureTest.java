@@ -47,10 +47,7 @@ class ClusterEtcdFailureTest {
     void aMemberKilledAndRestartedGoesUnnoticedAndNoWatchStartsOver() throws Exception {
         try (ClusterLab lab = new ClusterLab()) {
             lab.graceSeconds = 1; // a second rollover waits for the first's old generation to go
-            for (int n = 1; n <= 3; n++) {
-                lab.node(n).start();
-            }
-            await("a full mesh", Duration.ofSeconds(30), () -> lab.fullMesh(1, 2, 3));
+            lab.startMeshed(3);
             lab.etcd.kill(0);
             // With a member down: a rekey of all and a new gateway joining both go through.
             etcdctl(lab, java.util.List.of(1, 2), "put", lab.prefix + "/rekey", "one-member-down");
@@ -87,13 +84,11 @@ class ClusterEtcdFailureTest {
     void withEtcdGoneTheOverlayForwardsSaysSoAndReconcilesWhenItReturns() throws Exception {
         try (ClusterLab lab = new ClusterLab()) {
             lab.leaseSeconds = 3;
-            ClusterLab.Node gw1 = lab.node(1).start();
-            ClusterLab.Node gw2 = lab.node(2).start();
-            ClusterLab.Node gw3 = lab.node(3).start();
-            await("a full mesh", Duration.ofSeconds(30), () -> lab.fullMesh(1, 2, 3));
+            lab.startMeshed(3);
+            ClusterLab.Node gw1 = lab.node(1);
+            ClusterLab.Node gw2 = lab.node(2);
+            ClusterLab.Node gw3 = lab.node(3);
             ClusterLab.introduce(gw1, gw2);
-            gw1.drain("blue");
-            gw2.drain("blue");
 
             int count = 4_800; // 12 s at 400 frames/s each way
             ClusterLab.Stream oneToTwo = new ClusterLab.Stream(gw1, gw2, "1to2", count, 400);

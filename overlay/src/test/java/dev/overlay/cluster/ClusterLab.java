@@ -333,13 +333,28 @@ final class ClusterLab implements AutoCloseable {
         }
     }
 
-    /** Both hosts (mac(1)) of {@code a} and {@code b} known at the other, so streams between them are unicast. */
+    /**
+     * Both hosts (mac(1)) of {@code a} and {@code b} known at the other, so streams between them
+     * are unicast; the hellos that taught them are then drained from both ends' blue sockets.
+     */
     static void introduce(Node a, Node b) throws Exception {
         a.send("blue", frame(MacAddress.BROADCAST.value(), a.mac(1), "hello"));
         b.send("blue", frame(MacAddress.BROADCAST.value(), b.mac(1), "hello"));
         await(a.name + " and " + b.name + " know each other's host", Duration.ofSeconds(10),
                 () -> b.name.equals(a.gateway.topology().tenant("blue").fdb().lookup(b.mac(1)))
                         && a.name.equals(b.gateway.topology().tenant("blue").fdb().lookup(a.mac(1))));
+        a.drain("blue");
+        b.drain("blue");
+    }
+
+    /** Starts gateways 1 to {@code n} and waits (30 s at most) until each has SAs to every other for every tenant. */
+    void startMeshed(int n) throws Exception {
+        int[] ids = new int[n];
+        for (int i = 1; i <= n; i++) {
+            node(i).start();
+            ids[i - 1] = i;
+        }
+        await("a full mesh", Duration.ofSeconds(30), () -> fullMesh(ids));
     }
 
     /** The drops that mean an SA was missing or wrong on some packet: what make before break must keep at 0. */

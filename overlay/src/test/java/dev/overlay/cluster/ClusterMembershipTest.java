@@ -20,10 +20,7 @@ class ClusterMembershipTest {
     void threeGatewaysFindEachOtherThroughEtcdAndCarryEveryTenantBetweenEveryPair() throws Exception {
         try (ClusterLab lab = new ClusterLab()) {
             lab.node(1).metricsPort = FreePorts.tcp(1)[0];
-            for (int n = 1; n <= 3; n++) {
-                lab.node(n).start();
-            }
-            await("a full mesh", Duration.ofSeconds(30), () -> lab.fullMesh(1, 2, 3));
+            lab.startMeshed(3);
             // The agent's metrics, on the gateway's endpoint.
             java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
             java.net.URI uri = java.net.URI.create("http://127.0.13.1:" + lab.node(1).metricsPort + "/metrics");

@@ -22,10 +22,10 @@ class ClusterRestartTest {
     void aRestartedGatewayKeepsNoStalePeersAndTheOthersKeepNoStaleState() throws Exception {
         try (ClusterLab lab = new ClusterLab()) {
             lab.leaseSeconds = 3;
-            ClusterLab.Node gw1 = lab.node(1).start();
-            ClusterLab.Node gw2 = lab.node(2).start();
-            ClusterLab.Node gw3 = lab.node(3).start();
-            await("a full mesh", Duration.ofSeconds(30), () -> lab.fullMesh(1, 2, 3));
+            lab.startMeshed(3);
+            ClusterLab.Node gw1 = lab.node(1);
+            ClusterLab.Node gw2 = lab.node(2);
+            ClusterLab.Node gw3 = lab.node(3);
             String oldKey = gw3.agent.status().publicKeyId();
 
             gw2.crash(); // dies for good

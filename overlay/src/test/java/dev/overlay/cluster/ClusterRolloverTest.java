@@ -31,14 +31,12 @@ class ClusterRolloverTest {
         try (ClusterLab lab = new ClusterLab()) {
             lab.rekeySeconds = 2;
             lab.graceSeconds = 1;
-            ClusterLab.Node gw1 = lab.node(1).start();
-            ClusterLab.Node gw2 = lab.node(2).start();
-            ClusterLab.Node gw3 = lab.node(3).start();
-            await("a full mesh", Duration.ofSeconds(30), () -> lab.fullMesh(1, 2, 3));
+            lab.startMeshed(3);
+            ClusterLab.Node gw1 = lab.node(1);
+            ClusterLab.Node gw2 = lab.node(2);
+            ClusterLab.Node gw3 = lab.node(3);
             // Both hosts known everywhere first, so the streams are unicast.
             ClusterLab.introduce(gw1, gw2);
-            gw1.drain("blue");
-            gw2.drain("blue");
             gw3.drain("blue");
             long[] rolledBefore = new long[4];
             for (int n = 1; n <= 3; n++) {
@@ -111,10 +109,7 @@ class ClusterRolloverTest {
     @Test
     void anOperatorsPutOfTheRekeyKeyRollsEveryGatewayOnce() throws Exception {
         try (ClusterLab lab = new ClusterLab()) {
-            for (int n = 1; n <= 3; n++) {
-                lab.node(n).start();
-            }
-            await("a full mesh", Duration.ofSeconds(30), () -> lab.fullMesh(1, 2, 3));
+            lab.startMeshed(3);
             long generation = lab.node(1).agent.status().generation();
             Process p = new ProcessBuilder("/usr/bin/etcdctl", "--endpoints", String.join(",", lab.etcd.endpoints()),
                     "put", lab.prefix + "/rekey", "now").redirectErrorStream(true).start();
