@@ -69,7 +69,7 @@ final class GatewayModule {
                         ? CpuAffinity.pinningThreads(CpuAffinity.allowed(), log, new AtomicIntegerArray(gateway.workers()))
                         : (name, index, body) -> PacketThreads.of(name, body));
         loops.ifPresent(l -> b.io(l::io));
-        b.spinBeforePark(WorkerSpin.of(gateway, System.getProperty(WorkerSpin.PROPERTY)));
+        b.spinBeforePark(WorkerSpin.of(gateway.pinWorkers(), System.getProperty(WorkerSpin.PROPERTY)));
         return b.build();
     }
 

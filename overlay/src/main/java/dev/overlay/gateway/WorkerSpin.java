@@ -1,6 +1,5 @@
 package dev.overlay.gateway;
 
-import dev.overlay.config.GatewayConfig;
 import dev.overlay.steering.WorkerPool;
 import java.time.Duration;
 
@@ -13,8 +12,8 @@ public final class WorkerSpin {
 
     /**
      * How long an idle worker polls its queues and socket before it parks: the property if
-     * given, else {@link WorkerPool#DEFAULT_SPIN_BEFORE_PARK} for pinned workers and zero for
-     * unpinned ones. Spinning pays only on a core the worker has to itself (VPP's and DPDK's
+     * given, else {@link WorkerPool#DEFAULT_SPIN_BEFORE_PARK} for {@code pinned} workers
+     * ({@code gateway.pin-workers}) and zero for unpinned ones. Spinning pays only on a core the worker has to itself (VPP's and DPDK's
      * workers poll dedicated cores; the kernel busy-polls only when asked, net.core.busy_poll);
      * where the cores are shared, each idle window is CPU that iperf3, the tenants and the
      * other threads need. Measured on the 2-vCPU bench machine (bin/bench-e2e, TAP ports, TCP 1
@@ -22,9 +21,9 @@ public final class WorkerSpin {
      * spinning 50 µs, and a shorter round trip (0.67-0.74 ms against 0.92-1.49); no figure of
      * tcp4, UDP 64 and 1380 B, TAP or pcap, was lower (BENCHMARKS.md).
      */
-    public static Duration of(GatewayConfig gateway, String property) {
+    public static Duration of(boolean pinned, String property) {
         if (property == null) {
-            return gateway.pinWorkers() ? WorkerPool.DEFAULT_SPIN_BEFORE_PARK : Duration.ZERO;
+            return pinned ? WorkerPool.DEFAULT_SPIN_BEFORE_PARK : Duration.ZERO;
         }
         long nanos;
         try {
@@ -43,7 +42,7 @@ public final class WorkerSpin {
     public static void checkProperty() {
         String p = System.getProperty(PROPERTY);
         if (p != null) {
-            of(null, p);
+            of(false, p);
         }
     }
 }

@@ -24,18 +24,18 @@ class WorkerSpinTest {
 
     @Test
     void unpinnedWorkersParkAtOncePinnedOnesSpin() {
-        assertEquals(Duration.ZERO, WorkerSpin.of(gateway(false), null));
-        assertEquals(WorkerPool.DEFAULT_SPIN_BEFORE_PARK, WorkerSpin.of(gateway(true), null));
+        assertEquals(Duration.ZERO, WorkerSpin.of(false, null));
+        assertEquals(WorkerPool.DEFAULT_SPIN_BEFORE_PARK, WorkerSpin.of(true, null));
         assertTrue(WorkerPool.DEFAULT_SPIN_BEFORE_PARK.toNanos() > 0);
     }
 
     @Test
     void thePropertyOverridesEitherWay() {
-        assertEquals(Duration.ofNanos(20_000), WorkerSpin.of(gateway(false), "20000"));
-        assertEquals(Duration.ZERO, WorkerSpin.of(gateway(true), " 0 "));
+        assertEquals(Duration.ofNanos(20_000), WorkerSpin.of(false, "20000"));
+        assertEquals(Duration.ZERO, WorkerSpin.of(true, " 0 "));
         for (String bad : new String[] {"-1", "50us", "10000001", ""}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> WorkerSpin.of(gateway(false), bad));
+                    () -> WorkerSpin.of(false, bad));
             assertTrue(e.getMessage().startsWith("-Doverlay.worker.spin-nanos=" + bad + ": expected nanoseconds"),
                     e.getMessage());
         }
