@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.overlay.gateway.port.PortTesting;
+import dev.overlay.gateway.port.TcpBulkScripts;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.BufferedReader;
@@ -149,26 +150,6 @@ final class NetLab implements AutoCloseable {
         return p;
     }
 
-    private static final String RECEIVER = """
-            import hashlib, socket, sys
-            s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); print("listening", flush=True)
-            c, _ = s.accept(); c.settimeout(120); h = hashlib.sha256(); n = 0
-            while True:
-                b = c.recv(1 << 20)
-                if not b: break
-                h.update(b); n += len(b)
-            print(n, h.hexdigest(), flush=True)
-            """;
-    private static final String SENDER = """
-            import hashlib, random, socket, sys
-            data = random.Random(11).randbytes(int(sys.argv[3]))
-            s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=120)
-            s.sendall(data); s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
-            print(len(data), hashlib.sha256(data).hexdigest(), flush=True)
-            """;
-
     /**
      * {@code bytes} random bytes over TCP from namespace {@code fromNs} to {@code to}, an address
      * (IPv4 or IPv6) of namespace {@code toNs}, with Python's sockets at both ends: the sender
@@ -176,12 +157,12 @@ final class NetLab implements AutoCloseable {
      */
     void assertTcpCarries(String fromNs, String toNs, String to, int bytes) throws Exception {
         int port = 5301 + ThreadLocalRandom.current().nextInt(100);
-        Process receiver = start("ip", "netns", "exec", toNs, "/usr/bin/python3", "-c", RECEIVER,
-                to.contains(":") ? "::" : "0.0.0.0", Integer.toString(port));
+        Process receiver = start("ip", "netns", "exec", toNs, "/usr/bin/python3", "-c", TcpBulkScripts.RECEIVER,
+                to.contains(":") ? "::" : "0.0.0.0", Integer.toString(port), "120");
         BufferedReader lines = new BufferedReader(new InputStreamReader(receiver.getInputStream(), StandardCharsets.UTF_8));
         assertEquals("listening", lines.readLine());
-        Process sender = start("ip", "netns", "exec", fromNs, "/usr/bin/python3", "-c", SENDER, to,
-                Integer.toString(port), Integer.toString(bytes));
+        Process sender = start("ip", "netns", "exec", fromNs, "/usr/bin/python3", "-c", TcpBulkScripts.SENDER, to,
+                Integer.toString(port), "11", Integer.toString(bytes), "120");
         String sent = new String(sender.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertTrue(sender.waitFor(180, TimeUnit.SECONDS), "the sender finished");
         assertEquals(0, sender.exitValue(), sent);

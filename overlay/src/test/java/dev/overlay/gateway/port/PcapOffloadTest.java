@@ -47,26 +47,6 @@ class PcapOffloadTest {
     private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
     private static final int TCP_BYTES = 1 << 20;
 
-    private static final String SERVER = """
-            import hashlib, socket, sys
-            fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
-            s = socket.socket(fam); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); print("listening", flush=True)
-            c, _ = s.accept(); c.settimeout(30); h = hashlib.sha256(); n = 0
-            while True:
-                b = c.recv(1 << 20)
-                if not b: break
-                h.update(b); n += len(b)
-            c.sendall(b"k"); print(n, h.hexdigest(), flush=True)
-            """;
-    private static final String CLIENT = """
-            import hashlib, random, socket, sys
-            fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
-            data = random.Random(int(sys.argv[3])).randbytes(int(sys.argv[4]))
-            s = socket.socket(fam); s.settimeout(30); s.connect((sys.argv[1], int(sys.argv[2])))
-            s.sendall(data); s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
-            print(len(data), hashlib.sha256(data).hexdigest(), flush=True)
-            """;
     /** Three datagrams, then 4,500 bytes in one send with UDP_SEGMENT 1000: five datagrams, one GSO skb. */
     private static final String UDP = """
             import socket, sys
@@ -242,12 +222,12 @@ class PcapOffloadTest {
 
     /** {@code TCP_BYTES} from the namespace to a server at {@code address}; the client's "length sha256". */
     private String tcp(String ns, String address, int port, int seed) throws Exception {
-        Process server = new ProcessBuilder("python3", "-c", SERVER, address, Integer.toString(port))
+        Process server = new ProcessBuilder("python3", "-c", TcpBulkScripts.RECEIVER, address, Integer.toString(port), "30")
                 .redirectErrorStream(true).start();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
             assertEquals("listening", out.readLine());
-            String sent = inNs(ns, "python3", "-c", CLIENT, address, Integer.toString(port), Integer.toString(seed),
-                    Integer.toString(TCP_BYTES)).strip();
+            String sent = inNs(ns, "python3", "-c", TcpBulkScripts.SENDER, address, Integer.toString(port),
+                    Integer.toString(seed), Integer.toString(TCP_BYTES), "30").strip();
             assertEquals(sent, out.readLine(), "the root namespace's stack got it all");
             return sent;
         } finally {
