@@ -32,8 +32,11 @@ class JetcdOnNetty42Test {
         try (LocalEtcd etcd = LocalEtcd.start(Files.createTempDirectory("jetcd-"), 1, Duration.ofSeconds(30));
              Client client = Client.builder().endpoints(etcd.endpoints().toArray(String[]::new)).build()) {
             LinkedBlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
+            // watch() returns before etcd has registered the watch: one opened at the current
+            // revision could miss a put made right after. From the next revision, it cannot.
+            long next = client.getKVClient().get(bytes("/t/")).get(10, TimeUnit.SECONDS).getHeader().getRevision() + 1;
             try (Watch.Watcher w = client.getWatchClient().watch(bytes("/t/"),
-                    WatchOption.builder().isPrefix(true).build(), r -> events.addAll(r.getEvents()))) {
+                    WatchOption.builder().isPrefix(true).withRevision(next).build(), r -> events.addAll(r.getEvents()))) {
                 client.getKVClient().put(bytes("/t/a"), bytes("1")).get(10, TimeUnit.SECONDS);
                 var got = client.getKVClient().get(bytes("/t/a")).get(10, TimeUnit.SECONDS);
                 assertEquals("1", got.getKvs().get(0).getValue().toString(StandardCharsets.UTF_8));
