@@ -33,12 +33,12 @@ public final class Handoff<T> {
 
     @SuppressWarnings("unchecked")
     Handoff(WorkerPool pool, String name, Stage<? super T> stage, Consumer<? super T> release,
-            ToIntFunction<? super T> sizeOf, int capacity) {
+            ToIntFunction<? super T> sizeOf, ToIntFunction<? super T> countOf, int capacity) {
         this.pool = pool;
         this.name = name;
         this.lanes = new Lane[pool.workers()];
         for (int i = 0; i < lanes.length; i++) {
-            lanes[i] = new Lane<>(this, pool.worker(i), stage, release, sizeOf, capacity);
+            lanes[i] = new Lane<>(this, pool.worker(i), stage, release, sizeOf, countOf, capacity);
         }
     }
 
@@ -50,6 +50,11 @@ public final class Handoff<T> {
     /** The number of workers, so the valid worker indexes are 0 to {@code workers() - 1}. */
     public int workers() {
         return lanes.length;
+    }
+
+    /** Items each worker's queue holds at most. */
+    public int capacity() {
+        return lanes[0].queue.capacity();
     }
 
     /**
@@ -107,16 +112,53 @@ public final class Handoff<T> {
      */
     public boolean submitWaiting(int worker, T item, long maxWaitNanos) {
         Lane<T> lane = lane(worker);
-        // The clock is read only once the queue is full: a port reader submits every tenant
+        awaitBelow(lane, lane.queue.capacity(), maxWaitNanos);
+        return offer(worker, item, true) >= 0;
+    }
+
+    /** Waits, yielding, up to {@code maxWaitNanos} while {@code limit} or more items are queued. */
+    private void awaitBelow(Lane<T> lane, int limit, long maxWaitNanos) {
+        // The clock is read only once the queue is that long: a port reader submits every tenant
         // segment here, and clock_gettime per segment was 1.1% of all CPU in the TCP profile.
-        if (maxWaitNanos > 0 && lane.queue.size() >= lane.queue.capacity()) {
+        if (maxWaitNanos > 0 && lane.queue.size() >= limit) {
             long deadline = System.nanoTime() + maxWaitNanos;
-            while (!pool.isClosing() && lane.queue.size() >= lane.queue.capacity() && System.nanoTime() - deadline < 0) {
+            while (!pool.isClosing() && lane.queue.size() >= limit && System.nanoTime() - deadline < 0) {
                 lane.worker.wake(); // it may have parked with the queue full: it must drain for us
                 Thread.yield();
             }
         }
-        return offer(worker, item, true) >= 0;
+    }
+
+    /** What {@link #submitWithin} did with its item. */
+    public enum Submitted {
+        /** Queued for the worker. */
+        QUEUED,
+        /** Dropped, released and counted (a full queue, a closed pool), as {@link #submit} drops. */
+        DROPPED,
+        /** Not taken: {@code limit} or more items were still queued after the wait. The item is still the caller's. */
+        DECLINED
+    }
+
+    /**
+     * As {@link #submitWaiting(int, Object, long)} for an item that carries many packets (a
+     * super-frame's segments): it waits, yielding, up to {@code maxWaitNanos} while {@code limit}
+     * or more items are queued, so that a queue of such items holds no more packets than one of
+     * single ones; then it queues the item, or declines it if the queue is still that long. The
+     * caller then decides what a stalled worker costs (a port's reader queues the segments one by
+     * one instead, so a stall drops no more of a tenant's segments than it would have).
+     *
+     * @throws IllegalArgumentException if {@code worker} is out of range or {@code limit} below 1 (the item is not taken)
+     */
+    public Submitted submitWithin(int worker, T item, long maxWaitNanos, int limit) {
+        Lane<T> lane = lane(worker);
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit: " + limit + " (expected: at least 1)");
+        }
+        awaitBelow(lane, limit, maxWaitNanos);
+        if (lane.queue.size() >= limit && !pool.isClosing()) {
+            return Submitted.DECLINED;
+        }
+        return offer(worker, item, true) >= 0 ? Submitted.QUEUED : Submitted.DROPPED;
     }
 
     /** A new burst for one producer thread: items queued without waking, workers woken at flush. */
@@ -219,6 +261,7 @@ public final class Handoff<T> {
         final Stage<? super T> stage;
         final Consumer<? super T> release;
         final ToIntFunction<? super T> sizeOf;
+        final ToIntFunction<? super T> countOf;
         final MpscArrayQueue<T> queue;
         final LaneCounters counters = new LaneCounters();
         final MpscArrayQueue.Sink<T> leftovers = item -> drop(SteeringDrop.SHUTDOWN, item);
@@ -227,12 +270,13 @@ public final class Handoff<T> {
         private boolean reportedFailure;
 
         Lane(Handoff<T> owner, Worker worker, Stage<? super T> stage, Consumer<? super T> release,
-             ToIntFunction<? super T> sizeOf, int capacity) {
+             ToIntFunction<? super T> sizeOf, ToIntFunction<? super T> countOf, int capacity) {
             this.owner = owner;
             this.worker = worker;
             this.stage = stage;
             this.release = release;
             this.sizeOf = sizeOf;
+            this.countOf = countOf;
             this.queue = new MpscArrayQueue<>(capacity);
         }
 
@@ -240,18 +284,19 @@ public final class Handoff<T> {
         public void accept(T item) {
             // Measured before handle: from there on the stage owns the item and may release it.
             int size = sizeOf.applyAsInt(item);
+            int count = countOf.applyAsInt(item);
             try {
                 stage.handle(item, worker);
             } catch (RuntimeException e) {
-                counters.dropped(SteeringDrop.STAGE_FAILED);
+                counters.dropped(SteeringDrop.STAGE_FAILED, count);
                 report(e, "an item");
                 return;
             }
-            counters.handled(size);
+            counters.handled(size, count);
         }
 
         void drop(SteeringDrop reason, T item) {
-            counters.dropped(reason);
+            counters.dropped(reason, countOf.applyAsInt(item));
             release.accept(item);
         }
 

@@ -35,9 +35,9 @@ final class LaneCounters {
     private long highWater;
     private final AtomicLongArray drops = new AtomicLongArray(REASONS.length);
 
-    /** Worker thread only. */
-    void handled(int size) {
-        PACKETS.setOpaque(this, packets + 1);
+    /** Worker thread only: one item of {@code count} packets and {@code size} bytes. */
+    void handled(int size, int count) {
+        PACKETS.setOpaque(this, packets + count);
         BYTES.setOpaque(this, bytes + size);
     }
 
@@ -48,9 +48,9 @@ final class LaneCounters {
         }
     }
 
-    /** Any thread. */
-    void dropped(SteeringDrop reason) {
-        drops.getAndIncrement(reason.ordinal());
+    /** Any thread: an item of {@code count} packets. */
+    void dropped(SteeringDrop reason, int count) {
+        drops.getAndAdd(reason.ordinal(), count);
     }
 
     long packets() {

@@ -96,16 +96,26 @@ public final class WorkerPool implements AutoCloseable {
      * @param release takes ownership of each dropped item (for Netty buffers {@code ByteBuf::release})
      * @param sizeOf the item's size for the byte counters, read before the stage runs
      */
+    public <T> Handoff<T> handoff(String stageName, Stage<? super T> stage, Consumer<? super T> release,
+                                 ToIntFunction<? super T> sizeOf) {
+        return handoff(stageName, stage, release, sizeOf, item -> 1);
+    }
+
+    /**
+     * As {@link #handoff(String, Stage, Consumer, ToIntFunction)}, for items that may carry
+     * several packets: {@code countOf} says how many, for the packet and drop counters.
+     */
     public synchronized <T> Handoff<T> handoff(String stageName, Stage<? super T> stage, Consumer<? super T> release,
-                                               ToIntFunction<? super T> sizeOf) {
+                                               ToIntFunction<? super T> sizeOf, ToIntFunction<? super T> countOf) {
         Objects.requireNonNull(stageName, "stageName");
+        Objects.requireNonNull(countOf, "countOf");
         Objects.requireNonNull(stage, "stage");
         Objects.requireNonNull(release, "release");
         Objects.requireNonNull(sizeOf, "sizeOf");
         if (started || closing) {
             throw new IllegalStateException("pool " + name + ": hand-offs are registered before start()");
         }
-        Handoff<T> h = new Handoff<>(this, stageName, stage, release, sizeOf, queueCapacity);
+        Handoff<T> h = new Handoff<>(this, stageName, stage, release, sizeOf, countOf, queueCapacity);
         Handoff<?>[] grown = Arrays.copyOf(handoffs, handoffs.length + 1);
         grown[handoffs.length] = h;
         handoffs = grown;

@@ -69,6 +69,44 @@ class WorkerPoolTest {
         }
     }
 
+    /**
+     * Items that carry several packets (countOf): counted as packets when handled and dropped;
+     * submitWithin waits while its limit of items is queued, then declines (the item stays the
+     * caller's), and a full queue still drops.
+     */
+    @Test
+    void itemsOfSeveralPacketsAreCountedAsPacketsAndALimitDeclinesWhatItCannotQueue() throws Exception {
+        Gate gate = new Gate();
+        List<Integer> released = new CopyOnWriteArrayList<>();
+        try (WorkerPool pool = WorkerPool.builder("packets").workers(1).queueCapacity(4).build()) {
+            // Item i carries i packets of 10 bytes each.
+            Handoff<Integer> h = pool.handoff("gate", gate, released::add, item -> 10 * item, item -> item);
+            assertEquals(4, h.capacity());
+            pool.start();
+            assertTrue(h.submit(0, 1));
+            assertTrue(gate.entered.await(5, TimeUnit.SECONDS));
+            // Item 1 is being handled and holds its slot: a limit of 3 leaves room for two more.
+            assertEquals(Handoff.Submitted.QUEUED, h.submitWithin(0, 5, 0, 3));
+            assertEquals(Handoff.Submitted.QUEUED, h.submitWithin(0, 7, 0, 3));
+            long t0 = System.nanoTime();
+            assertEquals(Handoff.Submitted.DECLINED, h.submitWithin(0, 11, TimeUnit.MILLISECONDS.toNanos(20), 3));
+            assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(20), "it waited its bound");
+            assertEquals(List.of(), released, "a declined item is not taken");
+            assertTrue(h.submit(0, 2), "the limit binds only the producer that gives it");
+            assertEquals(Handoff.Submitted.DROPPED, h.submitWithin(0, 13, 0, 8), "the queue itself is full");
+            assertEquals(List.of(13), released);
+            assertThrows(IllegalArgumentException.class, () -> h.submitWithin(0, 1, 0, 0));
+            gate.open.countDown();
+            pool.close();
+            WorkerStats s = pool.stats().get(0);
+            assertEquals(1 + 5 + 7 + 2, s.packets());
+            assertEquals(10 * (1 + 5 + 7 + 2), s.bytes());
+            assertEquals(13, s.drops(SteeringDrop.CONGESTION), "the dropped item's packets");
+            assertEquals(List.of(1, 5, 7, 2), gate.handled);
+        }
+        Threads.assertNoneAlive("packets");
+    }
+
     @Test
     void fullQueueDropsReleasesAndCountsCongestionWithoutBlocking() throws Exception {
         Gate gate = new Gate();
