@@ -242,8 +242,15 @@ final class GatewayMetrics implements AutoCloseable {
                     cb.call(g.underlayRxPackets(), "rx");
                     cb.call(g.underlayTxPackets(), "tx");
                 }).register(r);
+        CounterWithCallback.builder().name("overlay_underlay_gso_trains_total")
+                .help("UDP GSO sends: one sendmsg carrying several equal datagrams to one peer (UDP_SEGMENT)")
+                .callback(cb -> cb.call(s.get().underlayGsoTrains())).register(r);
+        CounterWithCallback.builder().name("overlay_underlay_gso_datagrams_total")
+                .help("Datagrams sent in UDP GSO trains, also counted in overlay_underlay_packets_total{direction=\"tx\"}")
+                .callback(cb -> cb.call(s.get().underlayGsoDatagrams())).register(r);
         CounterWithCallback.builder().name("overlay_underlay_kernel_drops_total")
-                .help("Datagrams the kernel dropped at the underlay sockets, their receive buffer full, before the gateway read them")
+                .help("Datagrams the kernel dropped at the underlay sockets, their receive buffer full, before the gateway read them"
+                        + " (a train coalesced by UDP GRO counts once)")
                 .labelNames("reason")
                 .callback(cb -> cb.call(Math.max(0, s.get().underlayKernelDrops()), "receive-buffer-full")).register(r);
     }

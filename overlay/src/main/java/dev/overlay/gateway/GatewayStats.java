@@ -19,11 +19,15 @@ import java.util.Map;
  *     {@code drops}; -1 where the kernel does not say
  * @param workerSockets per worker, the ESP its own socket brought: run there (the SA was its
  *     own) or handed on to the owner; empty with one shared socket
+ * @param underlayGsoTrains UDP GSO sends (one sendmsg carrying several datagrams of one size)
+ * @param underlayGsoDatagrams the datagrams those sends carried, each also in {@code underlayTxPackets}:
+ *     over {@code underlayGsoTrains}, the mean train, which the peer's UDP GRO reads back whole
  */
 public record GatewayStats(Map<String, TenantStats> tenants, List<SaStats> sas,
                            Map<String, Map<String, Long>> drops, List<WorkerStats> workers,
                            Map<String, PortStats> ports, long underlayRxPackets, long underlayTxPackets,
-                           long underlayKernelDrops, List<WorkerSocketStats> workerSockets) {
+                           long underlayKernelDrops, List<WorkerSocketStats> workerSockets,
+                           long underlayGsoTrains, long underlayGsoDatagrams) {
 
     /** ESP packets worker {@code worker}'s own socket brought: run where read, or handed on to their SA's owner. */
     public record WorkerSocketStats(int worker, long ownSa, long handedOn) {}

@@ -92,6 +92,7 @@ final class StatsReader {
             }
         }
         return new GatewayStats(tenants, sas, drops, workers, portStats, underlay.rxPackets.sum(),
-                underlay.txPackets.sum(), underlay.kernelDrops(), sockets);
+                underlay.txPackets.sum(), underlay.kernelDrops(), sockets, underlay.gsoSends.sum(),
+                underlay.gsoDatagrams.sum());
     }
 }

@@ -138,10 +138,21 @@ class UnderlayGsoTest {
             assertEquals(0, sa.totalDrops(), () -> "gw-a drops " + sa.drops());
             assertEquals(0, sb.totalDrops(), () -> "gw-b drops " + sb.drops());
             // The worker seals faster than the test injects only rarely: most of a burst queues up.
-            assertTrue(a.gsoSends.sum() > 0 && a.gsoDatagrams.sum() > a.gsoSends.sum(),
-                    () -> "trains " + a.gsoSends.sum() + " carrying " + a.gsoDatagrams.sum());
-            assertTrue(a.gsoDatagrams.sum() <= n);
+            assertTrue(sa.underlayGsoTrains() > 0 && sa.underlayGsoDatagrams() > sa.underlayGsoTrains(),
+                    () -> "trains " + sa.underlayGsoTrains() + " carrying " + sa.underlayGsoDatagrams());
+            assertTrue(sa.underlayGsoDatagrams() <= n);
+            // The same counts on the metrics endpoint, where an operator reads the mean train.
+            String metrics = GatewayLifecycleTest.scrape(gws.gwA);
+            assertEquals(sa.underlayGsoTrains(), unlabelled(metrics, "overlay_underlay_gso_trains_total"), metrics);
+            assertEquals(sa.underlayGsoDatagrams(), unlabelled(metrics, "overlay_underlay_gso_datagrams_total"), metrics);
         }
+    }
+
+    /** The value of a metric that has no labels. */
+    private static long unlabelled(String exposition, String metric) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + metric + " (\\S+)$").matcher(exposition);
+        assertTrue(m.find(), metric + " is exported");
+        return (long) Double.parseDouble(m.group(1));
     }
 
     private static Underlay underlay(Gateway gw) throws ReflectiveOperationException {
