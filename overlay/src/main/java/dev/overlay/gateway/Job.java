@@ -43,6 +43,11 @@ final class Job {
     OutboundSaState sa;
     /** The view the tenant and peer came from. */
     View view;
+    /**
+     * TX only: further segments cut from the same super-frame as {@link #buf}, for the same peer
+     * and SA, sent after it in order; null for a lone frame.
+     */
+    ByteBuf[] more;
 
     private Job(Recycler.Handle<Job> handle) {
         this.handle = handle;
@@ -59,9 +64,15 @@ final class Job {
     /** Releases the buffer and recycles the job: the drop path. */
     void release() {
         ByteBuf b = buf;
+        ByteBuf[] rest = more;
         recycle();
         if (b != null) {
             b.release();
+        }
+        if (rest != null) {
+            for (ByteBuf r : rest) {
+                r.release();
+            }
         }
     }
 
@@ -72,11 +83,23 @@ final class Job {
         peer = null;
         sa = null;
         view = null;
+        more = null;
         kind = null;
         handle.recycle(this);
     }
 
+    /** Packets in the job: its frame and the segments after it. */
+    static int count(Job job) {
+        return job.more == null ? 1 : 1 + job.more.length;
+    }
+
     static int size(Job job) {
-        return job.buf.readableBytes();
+        int size = job.buf.readableBytes();
+        if (job.more != null) {
+            for (ByteBuf b : job.more) {
+                size += b.readableBytes();
+            }
+        }
+        return size;
     }
 }

@@ -76,6 +76,21 @@ final class MemoryPort implements TenantPort, TwoGateways.End {
         s.receive(this, Buffers.frame(alloc, frame, 0, frame.length));
     }
 
+    /** Frames as a port hands over the segments it cut from one super-frame: in one call. */
+    void injectSegments(byte[]... frames) {
+        FrameSink s = sink;
+        if (s == null || closed.get()) {
+            throw new IllegalStateException(name + " is not running");
+        }
+        ByteBuf[] segments = new ByteBuf[frames.length];
+        for (int i = 0; i < frames.length; i++) {
+            counters.rxFrames.increment();
+            counters.rxBytes.add(frames[i].length);
+            segments[i] = Buffers.frame(alloc, frames[i], 0, frames[i].length);
+        }
+        s.receiveSegments(this, segments, segments.length);
+    }
+
     @Override
     public byte[] take() throws InterruptedException {
         return written.poll(timeoutMillis, TimeUnit.MILLISECONDS);

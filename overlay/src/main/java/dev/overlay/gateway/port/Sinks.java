@@ -20,4 +20,18 @@ final class Sinks {
             log.log(Level.SEVERE, port.name() + ": frame sink failed", e);
         }
     }
+
+    /**
+     * Gives {@code count} segments of one super-frame to {@code sink} at once and clears their
+     * slots in {@code segments}. The sink owns them even when it throws.
+     */
+    static void deliverSegments(TenantPort.FrameSink sink, TenantPort port, ByteBuf[] segments, int count, Logger log) {
+        try {
+            sink.receiveSegments(port, segments, count);
+        } catch (RuntimeException e) {
+            log.log(Level.SEVERE, port.name() + ": frame sink failed", e);
+        } finally {
+            java.util.Arrays.fill(segments, 0, count, null);
+        }
+    }
 }

@@ -31,8 +31,11 @@ import java.util.logging.Logger;
  *
  * <p>Each frame or segment goes to the sink in a pooled direct buffer of its own after
  * {@link Buffers#HEADROOM}, counted in rxFrames and rxBytes; super-frames also in rxGsoFrames and
- * rxGsoSegments. A frame that cannot be delivered whole and correct is refused (the caller counts
- * it in rxErrors), never delivered cut or with a checksum left unfinished.
+ * rxGsoSegments. A super-frame's segments go to the sink together, up to
+ * {@link TenantPort.FrameSink#MAX_SEGMENTS} per call ({@link TenantPort.FrameSink#receiveSegments}),
+ * so the datapath decides once where they go and hands them to the SA's owner as one job. A frame
+ * that cannot be delivered whole and correct is refused (the caller counts it in rxErrors), never
+ * delivered cut or with a checksum left unfinished.
  */
 final class SoftwareOffloads implements Consumer<ByteBuf> {
     /**
@@ -48,6 +51,11 @@ final class SoftwareOffloads implements Consumer<ByteBuf> {
     private final PortCounters counters;
     private final TenantPort.FrameSink sink;
     private final Logger log;
+    /** Segments of the super-frame being cut, handed to the sink together ({@link TenantPort.FrameSink#receiveSegments}). */
+    private final ByteBuf[] batch = new ByteBuf[TenantPort.FrameSink.MAX_SEGMENTS];
+    private int batched;
+    /** True while a segmenter is cutting a super-frame: {@link #accept} collects instead of delivering. */
+    private boolean cutting;
 
     SoftwareOffloads(TenantPort port, ByteBufAllocator alloc, PortCounters counters, TenantPort.FrameSink sink, Logger log) {
         this.port = port;
@@ -58,8 +66,9 @@ final class SoftwareOffloads implements Consumer<ByteBuf> {
     }
 
     /**
-     * One finished frame to the sink, counted; a segment longer than {@link Ports#MAX_FRAME} (a
-     * gso_size no MTU allows) is counted in rxErrors instead, as any port counts such a frame.
+     * One finished frame to the sink (while a super-frame is being cut, to the batch of its
+     * segments), counted; a segment longer than {@link Ports#MAX_FRAME} (a gso_size no MTU allows)
+     * is counted in rxErrors instead, as any port counts such a frame.
      */
     @Override
     public void accept(ByteBuf frame) {
@@ -70,7 +79,23 @@ final class SoftwareOffloads implements Consumer<ByteBuf> {
         }
         counters.rxFrames.increment();
         counters.rxBytes.add(frame.readableBytes());
-        Sinks.deliver(sink, port, frame, log);
+        if (!cutting) {
+            Sinks.deliver(sink, port, frame, log);
+            return;
+        }
+        batch[batched++] = frame;
+        if (batched == batch.length) {
+            deliverBatch();
+        }
+    }
+
+    /** The segments cut so far from the current super-frame, to the sink at once. */
+    private void deliverBatch() {
+        int n = batched;
+        batched = 0;
+        if (n > 0) {
+            Sinks.deliverSegments(sink, port, batch, n, log);
+        }
     }
 
     /**
@@ -100,14 +125,27 @@ final class SoftwareOffloads implements Consumer<ByteBuf> {
                 if (!PathMtu.segmentsFit(in, partial ? csumStart : -1, gsoSize, sink.tenantMtu(port))) {
                     return whole(in);
                 }
-                segments = TcpSegmenter.segment(in, partial ? csumStart : -1, gsoSize, alloc, this);
-                if (segments < 0 && partial) {
-                    // The tenant's own UDP tunnel (VXLAN, Geneve) with TSO inside: csum_start is the inner TCP.
-                    segments = TunnelSegmenter.segment(in, csumStart, gsoSize, alloc, this);
+                cutting = true;
+                try {
+                    segments = TcpSegmenter.segment(in, partial ? csumStart : -1, gsoSize, alloc, this);
+                    if (segments < 0 && partial) {
+                        // The tenant's own UDP tunnel (VXLAN, Geneve) with TSO inside: csum_start is the inner TCP.
+                        segments = TunnelSegmenter.segment(in, csumStart, gsoSize, alloc, this);
+                    }
+                } finally {
+                    cutting = false;
+                    deliverBatch();
                 }
             }
-            case VirtioNetHeader.GSO_UDP_L4 ->
-                segments = UdpSegmenter.segment(in, partial ? csumStart : -1, gsoSize, alloc, this);
+            case VirtioNetHeader.GSO_UDP_L4 -> {
+                cutting = true;
+                try {
+                    segments = UdpSegmenter.segment(in, partial ? csumStart : -1, gsoSize, alloc, this);
+                } finally {
+                    cutting = false;
+                    deliverBatch();
+                }
+            }
             default -> segments = -1; // UFO (IP fragments of one datagram): no kernel since 4.14 makes it
         }
         return gso(segments);
@@ -145,7 +183,13 @@ final class SoftwareOffloads implements Consumer<ByteBuf> {
         if (!PathMtu.segmentsFit(in, l4, mss, sink.tenantMtu(port))) {
             return whole(in);
         }
-        return gso(TcpSegmenter.segment(in, l4, mss, alloc, this));
+        cutting = true;
+        try {
+            return gso(TcpSegmenter.segment(in, l4, mss, alloc, this));
+        } finally {
+            cutting = false;
+            deliverBatch();
+        }
     }
 
     /**

@@ -15,11 +15,26 @@ public interface TenantPort extends AutoCloseable {
     /** Receives the frames a port reads, on the port's own thread(s). */
     @FunctionalInterface
     interface FrameSink {
+        /** Segments a port hands to {@link #receiveSegments} in one call at most. */
+        int MAX_SEGMENTS = 64;
+
         /**
          * One Ethernet frame (its readable bytes), with {@link dev.overlay.datapath.Buffers#HEADROOM}
          * before it and {@link dev.overlay.datapath.Buffers#TAILROOM} after it. The sink owns it.
          */
         void receive(TenantPort port, ByteBuf frame);
+
+        /**
+         * The {@code count} segments a port cut from one super-frame, in order: the same
+         * addresses, ports and tags, so what {@link #receive} decides per frame may be decided
+         * once. The sink owns them all, as {@link #receive} owns its frame. At most
+         * {@link #MAX_SEGMENTS}; a super-frame with more arrives in several calls.
+         */
+        default void receiveSegments(TenantPort port, ByteBuf[] segments, int count) {
+            for (int i = 0; i < count; i++) {
+                receive(port, segments[i]);
+            }
+        }
 
         /**
          * The MTU of {@code port}'s tenant: the largest IP packet one of its frames may carry

@@ -1,5 +1,6 @@
 package dev.overlay.gateway.port;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -67,6 +68,51 @@ class SoftwareOffloadsTest {
         assertEquals(4, counters.rxFrames.sum());
         assertEquals(1, counters.rxGsoFrames.sum());
         assertEquals(4, counters.rxGsoSegments.sum());
+    }
+
+    @Test
+    void aSuperFramesSegmentsReachTheSinkTogetherInOrderAtMostMaxSegmentsPerCall() {
+        List<Integer> calls = new ArrayList<>();
+        List<ByteBuf> got = new ArrayList<>();
+        TenantPort.FrameSink sink = new TenantPort.FrameSink() {
+            @Override
+            public void receive(TenantPort port, ByteBuf frame) {
+                calls.add(-1); // a lone frame
+                got.add(frame);
+            }
+
+            @Override
+            public void receiveSegments(TenantPort port, ByteBuf[] segments, int count) {
+                calls.add(count);
+                for (int i = 0; i < count; i++) {
+                    got.add(segments[i]);
+                }
+            }
+        };
+        SoftwareOffloads batching = new SoftwareOffloads(new MutePort(), ALLOC, counters, sink,
+                Logger.getLogger(SoftwareOffloadsTest.class.getName()));
+        byte[] payload = random(100 * 500, 7);
+        ByteBuf in = frame(ipv4(6, 20 + payload.length, ACK), payload);
+        partial(in, 34, 16);
+        ByteBuf lone = frame(ipv4(6, 20 + 300, ACK), random(300, 8));
+        partial(lone, 34, 16);
+        try {
+            assertTrue(batching.withHeader(in, VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_TCPV4, 500, 34, 16));
+            assertTrue(batching.withHeader(lone, VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_NONE, 0, 34, 16));
+            assertEquals(List.of(TenantPort.FrameSink.MAX_SEGMENTS, 100 - TenantPort.FrameSink.MAX_SEGMENTS, -1), calls);
+            for (int i = 0; i < 100; i++) {
+                ByteBuf seg = got.get(i);
+                assertEquals(77 + i * 500L, seg.getUnsignedInt(seg.readerIndex() + 34 + 4), "sequence of segment " + i);
+                byte[] data = new byte[seg.readableBytes() - 54];
+                seg.getBytes(seg.readerIndex() + 54, data);
+                assertArrayEquals(java.util.Arrays.copyOfRange(payload, i * 500, i * 500 + 500), data, "payload of segment " + i);
+            }
+            assertEquals(101, counters.rxFrames.sum());
+        } finally {
+            in.release();
+            lone.release();
+            got.forEach(ByteBuf::release);
+        }
     }
 
     @Test
