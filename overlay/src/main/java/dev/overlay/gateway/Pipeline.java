@@ -48,7 +48,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       {@code pmtu-check}: a frame above the tenant MTU is answered on its own port with the
  *       ICMP error the datapath builds ({@link PathMtu}), rate-limited per tenant, or cut into
  *       IPv4 fragments; {@code mss-clamp}; FDB lookup, one copy per peer, the outbound SA picked
- *       by inner flow, handed to that SA's owner worker</li>
+ *       by inner flow, handed to that SA's owner worker; the segments a port
+ *       cut from one super-frame, each admitted as above, as one job ({@link #fromPortSegments})</li>
  *   <li>tx, worker ({@code esp-encrypt}): the datapath's socket-mode encapsulation, then the
  *       underlay socket; flushed once per batch (sendmmsg)</li>
  * </ol>

@@ -34,10 +34,23 @@ class PortSegmentsTest {
         return out;
     }
 
-    /** gw-a learns MAC_2 behind gw-b, so frames to it have a unicast destination. */
-    private static void learn(MemoryPort blueA, TwoGateways.End blueB) throws Exception {
+    /**
+     * gw-a learns MAC_2 behind gw-b (so frames to it have a unicast destination), then blue's port
+     * on gw-a hands over {@code sent} in one call; every frame but {@code missing} must reach blue
+     * on gw-b, in order. Returns gw-a's counters.
+     */
+    private static GatewayStats cross(TwoGateways gws, byte[][] sent, int missing) throws Exception {
+        MemoryPort blueA = gws.memoryPorts.get(TwoGateways.A + "/blue");
+        TwoGateways.End blueB = gws.end("blue", 1);
         blueB.inject(frame(MAC_1, MAC_2, "hello"));
         assertNotNull(blueA.take(), "gw-b's frame reached blue on gw-a");
+        blueA.injectSegments(sent);
+        for (int i = 0; i < N; i++) {
+            if (i != missing) {
+                assertArrayEquals(sent[i], blueB.take(), "frame " + i);
+            }
+        }
+        return gws.gwA.stats();
     }
 
     private static long workerPackets(GatewayStats s) {
@@ -47,15 +60,7 @@ class PortSegmentsTest {
     @Test
     void segmentsToOneKnownDestinationCrossAsOneJobInOrderAndAreCountedOneByOne() throws Exception {
         try (TwoGateways gws = new TwoGateways(dir, "udp").start()) {
-            MemoryPort blueA = gws.memoryPorts.get(TwoGateways.A + "/blue");
-            TwoGateways.End blueB = gws.end("blue", 1);
-            learn(blueA, blueB);
-            byte[][] sent = segments(MAC_2);
-            blueA.injectSegments(sent);
-            for (int i = 0; i < N; i++) {
-                assertArrayEquals(sent[i], blueB.take(), "segment " + i);
-            }
-            GatewayStats a = gws.gwA.stats();
+            GatewayStats a = cross(gws, segments(MAC_2), -1);
             assertEquals(N, a.tenant("blue").txFrames());
             assertEquals(0, a.tenant("blue").txFlooded());
             assertEquals(N, a.sa("0x00001001", "out").packets());
@@ -68,16 +73,9 @@ class PortSegmentsTest {
     @Test
     void segmentsWhoseDestinationsDifferGoFrameByFrameAndAllArrive() throws Exception {
         try (TwoGateways gws = new TwoGateways(dir, "udp").start()) {
-            MemoryPort blueA = gws.memoryPorts.get(TwoGateways.A + "/blue");
-            TwoGateways.End blueB = gws.end("blue", 1);
-            learn(blueA, blueB);
             byte[][] sent = segments(MAC_2);
             sent[N / 2] = frame(MAC_3, MAC_1, "to a MAC nobody has seen"); // flooded to every peer
-            blueA.injectSegments(sent);
-            for (int i = 0; i < N; i++) {
-                assertArrayEquals(sent[i], blueB.take(), "frame " + i);
-            }
-            GatewayStats a = gws.gwA.stats();
+            GatewayStats a = cross(gws, sent, -1);
             assertEquals(N, a.tenant("blue").txFrames());
             assertEquals(1, a.tenant("blue").txFlooded());
             assertEquals(1, a.tenant("blue").txUnknownUnicast());
@@ -88,23 +86,14 @@ class PortSegmentsTest {
     @Test
     void anOversizeSegmentIsAnsweredAloneAndTheOthersGoOn() throws Exception {
         try (TwoGateways gws = new TwoGateways(dir, "udp").start()) {
-            MemoryPort blueA = gws.memoryPorts.get(TwoGateways.A + "/blue");
-            TwoGateways.End blueB = gws.end("blue", 1);
-            learn(blueA, blueB);
             byte[][] sent = segments(MAC_2);
             sent[7] = TwoGateways.frameDf(MAC_2, MAC_1, "x".repeat(1_500)); // above blue's MTU, DF
-            blueA.injectSegments(sent);
-            for (int i = 0; i < N; i++) {
-                if (i != 7) {
-                    assertArrayEquals(sent[i], blueB.take(), "segment " + i);
-                }
-            }
-            byte[] icmp = blueA.take();
+            GatewayStats a = cross(gws, sent, 7);
+            byte[] icmp = gws.memoryPorts.get(TwoGateways.A + "/blue").take();
             assertNotNull(icmp, "the ICMP error back on blue's port");
             assertEquals(1, icmp[14 + 9], "IPv4 protocol ICMP");
             assertEquals(3, icmp[14 + 20], "destination unreachable");
             assertEquals(4, icmp[14 + 21], "fragmentation needed");
-            GatewayStats a = gws.gwA.stats();
             assertEquals(1, a.tenant("blue").pathMtu().fragmentationNeeded());
             assertEquals(1, a.drops("too-big"));
             assertEquals(N - 1, a.sa("0x00001001", "out").packets());
