@@ -108,10 +108,10 @@ public final class WorkerPool implements AutoCloseable {
     public synchronized <T> Handoff<T> handoff(String stageName, Stage<? super T> stage, Consumer<? super T> release,
                                                ToIntFunction<? super T> sizeOf, ToIntFunction<? super T> countOf) {
         Objects.requireNonNull(stageName, "stageName");
-        Objects.requireNonNull(countOf, "countOf");
         Objects.requireNonNull(stage, "stage");
         Objects.requireNonNull(release, "release");
         Objects.requireNonNull(sizeOf, "sizeOf");
+        Objects.requireNonNull(countOf, "countOf");
         if (started || closing) {
             throw new IllegalStateException("pool " + name + ": hand-offs are registered before start()");
         }

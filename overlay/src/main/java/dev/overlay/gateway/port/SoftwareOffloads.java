@@ -9,6 +9,7 @@ import dev.overlay.vtep.InternetChecksum;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -89,6 +90,20 @@ final class SoftwareOffloads implements Consumer<ByteBuf> {
         }
     }
 
+    /**
+     * Runs a segmenter (its segments come back through {@link #accept}, which collects them while
+     * this runs) and hands what it cut to the sink together, even if it threw part-way.
+     */
+    private int cut(IntSupplier segmenter) {
+        cutting = true;
+        try {
+            return segmenter.getAsInt();
+        } finally {
+            cutting = false;
+            deliverBatch();
+        }
+    }
+
     /** The segments cut so far from the current super-frame, to the sink at once. */
     private void deliverBatch() {
         int n = batched;
@@ -125,27 +140,14 @@ final class SoftwareOffloads implements Consumer<ByteBuf> {
                 if (!PathMtu.segmentsFit(in, partial ? csumStart : -1, gsoSize, sink.tenantMtu(port))) {
                     return whole(in);
                 }
-                cutting = true;
-                try {
-                    segments = TcpSegmenter.segment(in, partial ? csumStart : -1, gsoSize, alloc, this);
-                    if (segments < 0 && partial) {
-                        // The tenant's own UDP tunnel (VXLAN, Geneve) with TSO inside: csum_start is the inner TCP.
-                        segments = TunnelSegmenter.segment(in, csumStart, gsoSize, alloc, this);
-                    }
-                } finally {
-                    cutting = false;
-                    deliverBatch();
-                }
+                segments = cut(() -> {
+                    int n = TcpSegmenter.segment(in, partial ? csumStart : -1, gsoSize, alloc, this);
+                    // The tenant's own UDP tunnel (VXLAN, Geneve) with TSO inside: csum_start is the inner TCP.
+                    return n < 0 && partial ? TunnelSegmenter.segment(in, csumStart, gsoSize, alloc, this) : n;
+                });
             }
-            case VirtioNetHeader.GSO_UDP_L4 -> {
-                cutting = true;
-                try {
-                    segments = UdpSegmenter.segment(in, partial ? csumStart : -1, gsoSize, alloc, this);
-                } finally {
-                    cutting = false;
-                    deliverBatch();
-                }
-            }
+            case VirtioNetHeader.GSO_UDP_L4 ->
+                segments = cut(() -> UdpSegmenter.segment(in, partial ? csumStart : -1, gsoSize, alloc, this));
             default -> segments = -1; // UFO (IP fragments of one datagram): no kernel since 4.14 makes it
         }
         return gso(segments);
@@ -183,13 +185,7 @@ final class SoftwareOffloads implements Consumer<ByteBuf> {
         if (!PathMtu.segmentsFit(in, l4, mss, sink.tenantMtu(port))) {
             return whole(in);
         }
-        cutting = true;
-        try {
-            return gso(TcpSegmenter.segment(in, l4, mss, alloc, this));
-        } finally {
-            cutting = false;
-            deliverBatch();
-        }
+        return gso(cut(() -> TcpSegmenter.segment(in, l4, mss, alloc, this)));
     }
 
     /**
