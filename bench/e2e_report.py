@@ -271,6 +271,9 @@ def markdown(path):
         if mode in modes:
             lines.append("- load average (1, 5, 15 min) %s: before %s, after %s"
                          % (mode, meta.get("load_before_" + mode, "?"), meta.get("load_after_" + mode, "?")))
+    if "workers" in meta:
+        lines.append("- gateways: %s workers each, %s SAs each way, pin-workers %s"
+                     % (meta["workers"], meta["workers"], meta.get("pin_workers", "false")))
     lines.append("- %s runs of %s s each per figure (iperf3 -t %s -O 1: the first second is left out), "
                  "interleaved; mean ± sample standard deviation over the runs; Mbit/s received"
                  % (meta.get("runs"), meta.get("seconds"), meta.get("seconds")))

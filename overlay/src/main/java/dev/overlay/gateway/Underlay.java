@@ -57,6 +57,16 @@ final class Underlay implements AutoCloseable {
     static final int MAX_GRO_DATAGRAM = 65535;
     /** recvmmsg slots per read without GRO. */
     private static final int SLOTS = 32;
+    /**
+     * Datagrams one read event takes before the reader's batch ends (Netty's maxMessagesPerRead,
+     * which counts each datagram of a GRO train). A batch end is where a worker wakes the owners
+     * it handed packets to, flushes its UDP GSO train and writes its TAP trains, so its length is
+     * what software GRO can join: Netty's default for an allocator made by hand is one read
+     * (one GRO train, up to 44 datagrams), which cut each tenant TSO frame at the far gateway
+     * into two TAP writes (the sender's 64 KB UDP train holds 44 of its 47 segments). The
+     * property {@code overlay.underlay.read-datagrams} sets it, for comparison.
+     */
+    static final int READ_DATAGRAMS = Math.max(1, Integer.getInteger("overlay.underlay.read-datagrams", 128));
 
     private final GatewayConfig gateway;
     private final EventLoopGroup group;
@@ -258,14 +268,21 @@ final class Underlay implements AutoCloseable {
             // where a train would reach the pipeline whole and fail its ICV.
             b.option(EpollChannelOption.UDP_GRO, true)
                     .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_GRO_DATAGRAM)
-                    .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_GRO_DATAGRAM));
+                    .option(ChannelOption.RECVBUF_ALLOCATOR, readBudget(MAX_GRO_DATAGRAM));
         } else if (epoll) {
             // recvmmsg: one read fills up to 32 datagrams of at most MAX_DATAGRAM bytes.
             b.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_DATAGRAM)
-                    .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM * SLOTS));
+                    .option(ChannelOption.RECVBUF_ALLOCATOR, readBudget(MAX_DATAGRAM * SLOTS));
         } else {
-            b.option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
+            b.option(ChannelOption.RECVBUF_ALLOCATOR, readBudget(MAX_DATAGRAM));
         }
+    }
+
+    /** Reads of {@code bytes} each, repeated until the socket is empty or READ_DATAGRAMS were read. */
+    private static FixedRecvByteBufAllocator readBudget(int bytes) {
+        FixedRecvByteBufAllocator a = new FixedRecvByteBufAllocator(bytes);
+        a.maxMessagesPerRead(READ_DATAGRAMS);
+        return a;
     }
 
     /** Worker: sends an ESP packet to the peer; takes ownership. */

@@ -115,6 +115,85 @@ class UnderlayGsoTest {
     }
 
     @Test
+    void oneReadTakesEveryQueuedTrainBeforeItsBatchEnds() throws Exception {
+        // The batch end (channelReadComplete) is where the far gateway writes its TAP trains: one
+        // per GRO train would cut a tenant's TSO frame wherever the sender's 64 KB UDP train ended.
+        int trains = 3;
+        List<List<byte[]>> sent = new ArrayList<>();
+        for (int t = 0; t < trains; t++) {
+            sent.add(datagrams(20, 1000 + t, 100 + t));
+        }
+        int total = trains * 21;
+        assertTrue(total <= Underlay.READ_DATAGRAMS, "the test's trains fit one read's budget");
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        List<byte[]> got = java.util.Collections.synchronizedList(new ArrayList<>());
+        LinkedBlockingQueue<Integer> batchEnds = new LinkedBlockingQueue<>();
+        try {
+            Bootstrap b = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
+                    .option(ChannelOption.ALLOCATOR, ALLOC)
+                    .option(ChannelOption.AUTO_READ, false)
+                    .handler(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            got.add(ByteBufUtil.getBytes(((DatagramPacket) msg).content()));
+                            ReferenceCountUtil.release(msg);
+                        }
+
+                        @Override
+                        public void channelReadComplete(ChannelHandlerContext ctx) {
+                            batchEnds.add(got.size());
+                        }
+                    });
+            Underlay.readOptions(b, true, true);
+            Channel rx = b.bind(new InetSocketAddress(LOOPBACK, 0)).sync().channel();
+            int port = ((InetSocketAddress) rx.localAddress()).getPort();
+            Channel tx = sender(group);
+            for (List<byte[]> train : sent) {
+                int before = queuedBytes(port);
+                sendTrain(tx, train, (InetSocketAddress) rx.localAddress());
+                awaitQueued(port, before);
+            }
+            rx.config().setAutoRead(true);
+            Integer first = batchEnds.poll(5, TimeUnit.SECONDS);
+            assertEquals(total, first, "the first batch ends after every queued datagram, not after one train");
+            List<byte[]> expected = sent.stream().flatMap(List::stream).toList();
+            for (int i = 0; i < total; i++) {
+                assertArrayEquals(expected.get(i), got.get(i), "datagram " + i + " in order");
+            }
+            tx.close().sync();
+            rx.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * The receive queue of the UDP socket bound to {@code port} in bytes, from /proc/net/udp or
+     * udp6 (Netty's epoll socket is dual-stack, so an IPv4 bind may be listed in either); 0 if none.
+     */
+    private static int queuedBytes(int port) throws java.io.IOException {
+        String hexPort = String.format(":%04X", port);
+        for (String table : List.of("/proc/net/udp", "/proc/net/udp6")) {
+            for (String line : java.nio.file.Files.readAllLines(Path.of(table))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 4 && f[1].endsWith(hexPort)) {
+                    return Integer.parseInt(f[4].substring(f[4].indexOf(':') + 1), 16);
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** Waits (at most 5 s) until the socket's receive queue has grown past {@code before}. */
+    private static void awaitQueued(int port, int before) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (queuedBytes(port) <= before) {
+            assertTrue(System.nanoTime() < deadline, "the train reached the socket's queue");
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
     void aBurstOfEqualFramesCrossesInGsoTrainsAndEachEspPacketOpensAlone() throws Exception {
         try (TwoGateways gws = new TwoGateways(dir, "udp").start()) {
             Underlay a = underlay(gws.gwA);
