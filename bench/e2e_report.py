@@ -168,6 +168,10 @@ def collect(directory):
                         java_names(os.path.join(directory, "threads-%s-%s.txt" % (mode, side))))
             if t:
                 extra[(mode, test)]["threads-" + side] = t
+                # The gateway's CPU per unit of throughput: steadier than the throughput on a
+                # shared VM, where a run's figure moves by a third with the neighbours' load.
+                if "error" not in fig and fig.get("mbps"):
+                    fig["cores_per_gbps-" + side] = sum(x["cores"] for x in t) / (fig["mbps"] / 1000.0)
         runs[(mode, test)].append(fig)
     results = {"meta": meta, "modes": {}, "ping": {}}
     for name in sorted(os.listdir(raw)):
@@ -190,6 +194,10 @@ def collect(directory):
         if cpus:
             entry["cpu_busy"] = spread([c["busy"] for c in cpus])
             entry["cpu_softirq"] = spread([c["softirq"] for c in cpus])
+        for side in ("gwA", "gwB"):
+            per = [f["cores_per_gbps-" + side] for f in ok if "cores_per_gbps-" + side in f]
+            if per:
+                entry["cores_per_gbps-" + side] = spread(per)
         entry.update(extra.get((mode, test), {}))
         results["modes"].setdefault(mode, {})[test] = entry
     k = results["modes"].get("kernel", {}).get("tcp1", {}).get("mbps")
@@ -338,6 +346,12 @@ def markdown(path):
             if t:
                 lines.append("- %s, %s threads during TCP 1 stream (cores): %s" % (
                     mode, name, ", ".join("`%s` %.2f" % (x["thread"], x["cores"]) for x in t[:6])))
+    for mode in shown:
+        e = modes.get(mode, {}).get("tcp1", {})
+        if e.get("cores_per_gbps-gwA") and e.get("cores_per_gbps-gwB"):
+            lines.append("- %s, CPU per Gbit/s during TCP 1 stream (every thread of the gateway over the run's "
+                         "throughput): sending gateway %s cores, receiving gateway %s"
+                         % (mode, pm(e["cores_per_gbps-gwA"], 1, 3), pm(e["cores_per_gbps-gwB"], 1, 3)))
     lines.append("")
     lines.append("![UDP throughput against datagram size, and TCP, overlay beside the kernel](%s)"
                  % meta.get("chart", "bench/e2e-throughput.png"))
