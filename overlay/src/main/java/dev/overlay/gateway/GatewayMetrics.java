@@ -218,7 +218,7 @@ final class GatewayMetrics implements AutoCloseable {
                     cb.call(p.rxErrors(), name, "rx");
                 })).register(r);
         CounterWithCallback.builder().name("overlay_port_kernel_drops_total")
-                .help("Frames the kernel dropped at a pcap port's socket, its receive buffer full, before the port read them")
+                .help("Frames the kernel dropped before the port read them: at a pcap port's socket (receive buffer full) or a tap port's device (queue full, its tx_dropped)")
                 .labelNames("port")
                 .callback(cb -> s.get().ports().forEach((name, p) -> cb.call(p.rxKernelDrops(), name))).register(r);
         CounterWithCallback.builder().name("overlay_port_gso_frames_total")

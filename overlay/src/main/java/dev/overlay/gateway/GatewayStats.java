@@ -62,8 +62,8 @@ public record GatewayStats(Map<String, TenantStats> tenants, List<SaStats> sas,
     /**
      * One port's frames each way; gso: TCP or UDP super-frames read (rx, each cut into segments)
      * and TCP ones written (tx, each coalesced from segments), counted also in rxFrames/txFrames as
-     * segments; rxKernelDrops: frames the kernel dropped at a pcap port's socket, its receive
-     * buffer full, before the port read them (0 for other ports).
+     * segments; rxKernelDrops: frames the kernel dropped before the port read them, at a pcap
+     * port's socket (receive buffer full) or a tap port's device (queue full; 0 for other ports).
      */
     public record PortStats(String tenant, long rxFrames, long rxBytes, long txFrames, long txBytes,
                             long txDropped, long rxErrors, long rxGsoFrames, long rxGsoSegments,

@@ -78,6 +78,7 @@ final class StatsReader {
         drops.put("steering", steering);
         Map<String, GatewayStats.PortStats> portStats = new LinkedHashMap<>();
         ports.forEach((name, p) -> {
+            p.sampleKernelDrops();
             PortCounters c = p.counters();
             portStats.put(name, new GatewayStats.PortStats(tenantOfPort.getOrDefault(name, ""), c.rxFrames.sum(),
                     c.rxBytes.sum(), c.txFrames.sum(), c.txBytes.sum(), c.txDropped.sum(), c.rxErrors.sum(), c.rxGsoFrames.sum(),

@@ -29,6 +29,10 @@ public final class PortCounters {
     /** TCP super-frames written with a GSO virtio header (software GRO), and the segments coalesced into them. */
     public final LongAdder txGsoFrames = new LongAdder();
     public final LongAdder txGsoSegments = new LongAdder();
-    /** Frames the kernel dropped at a pcap port's socket, its receive buffer full (PACKET_STATISTICS tp_drops). */
+    /**
+     * Frames the kernel dropped before the port read them: at a pcap port's socket, its receive
+     * buffer full (PACKET_STATISTICS tp_drops), or at a tap port's device, its queue full (the
+     * device's tx_dropped, sampled by {@link TenantPort#sampleKernelDrops()}).
+     */
     public final LongAdder rxKernelDrops = new LongAdder();
 }

@@ -53,12 +53,26 @@ final class TapPort implements TenantPort, VnetGro.Device {
     /** Each sending thread's software GRO (sendHeld, flush). */
     private final ThreadLocal<VnetGro> gro = ThreadLocal.withInitial(() -> new VnetGro(this));
 
+    /** The device's kernel counters (null if /proc could not be read: then no drops are counted). */
+    private final NetDevCounters kernel;
+    /** The device's tx_dropped at the last sample (at open: drops before the gateway are not its own). */
+    private long kernelTxDropped;
+
     private TapPort(String device, TapQueue[] queues, int wakeFd, ByteBufAllocator alloc) {
         this.device = device;
         this.name = "tap:" + device;
         this.queues = queues;
         this.wakeFd = wakeFd;
         this.alloc = alloc;
+        NetDevCounters k = null;
+        try {
+            k = NetDevCounters.open(device);
+            kernelTxDropped = Math.max(0, k.txDropped());
+        } catch (java.io.IOException e) {
+            LOG.warning(name + ": cannot read /proc/net/dev (" + e.getMessage()
+                    + "); frames the kernel drops at the device's full queue will not be counted");
+        }
+        this.kernel = k;
     }
 
     /** Creates (or attaches to) TAP device {@code device} with {@code queueCount} queues and brings its link up. */
@@ -166,6 +180,27 @@ final class TapPort implements TenantPort, VnetGro.Device {
         return counters;
     }
 
+    /**
+     * Adds to rxKernelDrops the frames the kernel dropped at this device's full queue since the
+     * last sample (its tx_dropped: the kernel's transmit is the port's receive). A smaller reading
+     * than the last means the device was made anew: all of it counts.
+     */
+    @Override
+    public synchronized void sampleKernelDrops() {
+        if (kernel == null || closed.get()) {
+            return;
+        }
+        try {
+            long now = kernel.txDropped();
+            if (now >= 0) {
+                counters.rxKernelDrops.add(now >= kernelTxDropped ? now - kernelTxDropped : now);
+                kernelTxDropped = now;
+            }
+        } catch (java.io.IOException e) {
+            LOG.fine(() -> name + ": /proc/net/dev: " + e.getMessage());
+        }
+    }
+
     @Override
     public synchronized void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -192,6 +227,13 @@ final class TapPort implements TenantPort, VnetGro.Device {
             Libc.close(queue.fd);
         }
         Libc.close(wakeFd);
+        if (kernel != null) {
+            try {
+                kernel.close();
+            } catch (java.io.IOException e) {
+                LOG.fine(() -> name + ": /proc/net/dev: " + e.getMessage());
+            }
+        }
         LOG.fine(() -> name + ": closed (" + device + " removed by the kernel unless persistent)");
         if (interrupted) {
             Thread.currentThread().interrupt();

@@ -96,6 +96,13 @@ public interface TenantPort extends AutoCloseable {
     /** Frames and bytes each way, and drops by reason. */
     PortCounters counters();
 
+    /**
+     * Brings {@link PortCounters#rxKernelDrops} up to date where the kernel keeps the count
+     * itself and only a reading finds it (a TAP device's tx_dropped); a reader of the counters
+     * (stats, a metrics scrape) calls it first. Ports whose reader counts as it goes do nothing.
+     */
+    default void sampleKernelDrops() {}
+
     /** Stops reading, closes the device or socket; idempotent. No thread of the port outlives it. */
     @Override
     void close();

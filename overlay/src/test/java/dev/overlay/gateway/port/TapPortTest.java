@@ -109,6 +109,53 @@ class TapPortTest {
     }
 
     @Test
+    void framesTheKernelDropsAtTheFullDeviceQueueAreCountedFromWhenThePortOpened() throws Exception {
+        requireRoot();
+        String tap = uniqueName("ovt");
+        int subnet = ThreadLocalRandom.current().nextInt(1, 250);
+        String local = "10.197." + subnet + ".1";
+        String peer = "10.197." + subnet + ".2";
+        // Not started: nothing reads the device, so its queue fills and the kernel drops the rest.
+        try (TenantPort port = Ports.open(new PortConfig.TapPort(tap, 1), ALLOC)) {
+            sh("ip", "addr", "add", local + "/30", "dev", tap);
+            sh("ip", "neigh", "replace", peer, "lladdr", "02:00:00:c0:ff:02", "dev", tap);
+            port.sampleKernelDrops();
+            assertEquals(0, port.counters().rxKernelDrops.sum(), "nothing dropped yet");
+            try (java.net.DatagramSocket s = new java.net.DatagramSocket(
+                    new java.net.InetSocketAddress(java.net.InetAddress.getByName(local), 0))) {
+                java.net.InetAddress to = java.net.InetAddress.getByName(peer);
+                for (int i = 0; i < 3000; i++) {
+                    s.send(new java.net.DatagramPacket(new byte[64], 64, to, 9));
+                }
+            }
+            // The kernel's own count, read the way an operator would, is the oracle.
+            long kernel = Long.parseLong(Files.readString(
+                    Path.of("/sys/class/net", tap, "statistics", "tx_dropped")).strip());
+            assertTrue(kernel >= 1000, "the device's queue (500 frames) overflowed: tx_dropped " + kernel);
+            port.sampleKernelDrops();
+            assertEquals(kernel, port.counters().rxKernelDrops.sum());
+            port.sampleKernelDrops();
+            assertEquals(kernel, port.counters().rxKernelDrops.sum(), "a second sample adds nothing new");
+        }
+    }
+
+    @Test
+    void procNetDevTransmitDropsAreTheTwelfthColumnOfTheDevicesLine() {
+        String text = """
+                Inter-|   Receive                                                |  Transmit
+                 face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+                    lo:    2016      32    0    0    0     0          0        31     1054      13    0    0    0     0       0          0
+                  tap0: 14692747  222464    0    0    0     0          0         0 24975179346 11399541    0 3357453    0     0       0          0
+                 tap01:1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16
+                """;
+        assertEquals(3357453, NetDevCounters.txDropped(text, "tap0"));
+        assertEquals(12, NetDevCounters.txDropped(text, "tap01"), "no space after the colon, as for large counters");
+        assertEquals(0, NetDevCounters.txDropped(text, "lo"));
+        assertEquals(-1, NetDevCounters.txDropped(text, "tap"), "a name that only prefixes another is not it");
+        assertEquals(-1, NetDevCounters.txDropped(text, "eth0"));
+    }
+
+    @Test
     void multiQueueTapHasOneReaderPerQueueAndTheKernelSeesMultiQueue() throws Exception {
         requireRoot();
         String tap = uniqueName("ovt");
