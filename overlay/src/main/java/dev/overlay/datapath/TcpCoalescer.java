@@ -2,6 +2,10 @@ package dev.overlay.datapath;
 
 import dev.overlay.vtep.InternetChecksum;
 import io.netty.buffer.ByteBuf;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * Software TCP receive offload (the kernel's GRO, done by the gateway for a TAP device): the
@@ -26,6 +30,11 @@ import io.netty.buffer.ByteBuf;
  * moved past their headers. Frames that are not TCP data, or break a train, pass through in order.
  * Up to {@link #FLOWS} flows are held at once; a frame of a held flow that cannot join flushes its
  * train first, so no flow is reordered. Not thread-safe: one per sending thread.
+ *
+ * <p>Each offered frame's headers (at most {@link #MAX_HEADERS} bytes) are copied once into an
+ * array and every check and comparison reads that copy, and a train keeps its first frame's
+ * headers the same way: a ByteBuf accessor checks bounds and the reference count on each call,
+ * which on the ~60 header fields a segment needs cost more than the copy (CoalescerBenchmark).
  */
 public final class TcpCoalescer {
     /** Trains held at once (flows interleaved in a batch, as with iperf3 -P 4). */
@@ -33,7 +42,11 @@ public final class TcpCoalescer {
     /** Segments in one train at most: 64 KB of 1,408-byte frames is 46. */
     public static final int MAX_SEGMENTS = 64;
     private static final int ETH = 14;
+    /** The most header bytes a frame that joins can have: Ethernet, IPv6, TCP with 40 bytes of options. */
+    static final int MAX_HEADERS = ETH + 40 + 60;
     private static final int PROTOCOL_TCP = 6;
+    private static final VarHandle U16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle U32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
     private static final int ACK = 0x10;
     private static final int PSH = 0x08;
 
@@ -53,6 +66,8 @@ public final class TcpCoalescer {
     private final Output out;
     private final Train[] trains = new Train[FLOWS];
     private int held;
+    /** The offered frame's first bytes: its headers, if it has any we use. */
+    private final byte[] scratch = new byte[MAX_HEADERS];
 
     public TcpCoalescer(Output out) {
         this.out = out;
@@ -63,6 +78,8 @@ public final class TcpCoalescer {
 
     private static final class Train {
         final ByteBuf[] parts = new ByteBuf[MAX_SEGMENTS];
+        /** The first frame's headers as offered: what every other frame must match. */
+        final byte[] head = new byte[MAX_HEADERS];
         int count;
         boolean v6;
         int l4;
@@ -75,10 +92,14 @@ public final class TcpCoalescer {
 
     /** Holds {@code frame} in a train, or hands it (after its flow's held train) to the output. */
     public void offer(ByteBuf frame) {
-        int payload = candidate(frame);
+        byte[] h = scratch;
+        int length = frame.readableBytes();
+        int n = Math.min(length, MAX_HEADERS);
+        frame.getBytes(frame.readerIndex(), h, 0, n);
+        int payload = candidate(frame, h, length);
         Train match = null;
         for (int i = 0; i < held; i++) {
-            if (sameFlow(trains[i], frame)) {
+            if (sameFlow(trains[i], h, n)) {
                 match = trains[i];
                 break;
             }
@@ -92,13 +113,11 @@ public final class TcpCoalescer {
             out.frame(frame);
             return;
         }
-        if (match != null && joins(match, frame, payload)) {
-            int base = frame.readerIndex();
+        if (match != null && joins(match, h, length, payload)) {
             match.parts[match.count++] = frame;
             match.payload += payload;
             match.nextSeq = (match.nextSeq + payload) & 0xFFFFFFFFL;
-            match.closed = payload < match.gsoSize || (frame.getUnsignedByte(base + match.l4 + 13) & PSH) != 0
-                    || match.count == MAX_SEGMENTS;
+            match.closed = payload < match.gsoSize || (h[match.l4 + 13] & PSH) != 0 || match.count == MAX_SEGMENTS;
             return;
         }
         if (match != null) {
@@ -107,14 +126,14 @@ public final class TcpCoalescer {
             emit(trains[0]);
         }
         Train t = trains[held++];
-        int base = frame.readerIndex();
-        t.v6 = frame.getUnsignedShort(base + 12) == 0x86DD;
+        t.v6 = u16(h, 12) == 0x86DD;
         t.l4 = t.v6 ? ETH + 40 : ETH + 20;
-        t.headers = t.l4 + (frame.getUnsignedByte(base + t.l4 + 12) >> 4) * 4;
+        t.headers = t.l4 + (u8(h, t.l4 + 12) >> 4) * 4;
+        System.arraycopy(h, 0, t.head, 0, t.headers);
         t.gsoSize = payload;
         t.payload = payload;
-        t.nextSeq = (frame.getUnsignedInt(base + t.l4 + 4) + payload) & 0xFFFFFFFFL;
-        t.closed = (frame.getUnsignedByte(base + t.l4 + 13) & PSH) != 0;
+        t.nextSeq = (u32(h, t.l4 + 4) + payload) & 0xFFFFFFFFL;
+        t.closed = (h[t.l4 + 13] & PSH) != 0;
         t.parts[0] = frame;
         t.count = 1;
     }
@@ -135,99 +154,112 @@ public final class TcpCoalescer {
         return n;
     }
 
-    /** The TCP payload length of a frame that may join a train, 0 for TCP that may not, -1 for anything else. */
-    static int candidate(ByteBuf f) {
-        int base = f.readerIndex();
-        int length = f.readableBytes();
+    /**
+     * The TCP payload length of a frame that may join a train, 0 for TCP that may not, -1 for
+     * anything else. {@code h}: the frame's first min(length, MAX_HEADERS) bytes.
+     */
+    static int candidate(ByteBuf f, byte[] h, int length) {
         if (length < ETH + 40) {
             return -1;
         }
-        int etherType = f.getUnsignedShort(base + 12);
+        int etherType = u16(h, 12);
         int l4;
         long pseudo;
         if (etherType == 0x0800) {
-            int l3 = base + ETH;
-            if (f.getUnsignedByte(l3) != 0x45 || f.getUnsignedByte(l3 + 9) != PROTOCOL_TCP) {
+            if (u8(h, ETH) != 0x45 || u8(h, ETH + 9) != PROTOCOL_TCP) {
                 return -1;
             }
-            if (f.getUnsignedShort(l3 + 2) != length - ETH || (f.getUnsignedShort(l3 + 6) & 0x3FFF) != 0
-                    || InternetChecksum.checksum(f, l3, 20) != 0) {
+            if (u16(h, ETH + 2) != length - ETH || (u16(h, ETH + 6) & 0x3FFF) != 0
+                    || InternetChecksum.fold(sum(h, ETH, 20)) != 0xFFFF) {
                 return 0; // padded, fragmented or damaged: passed on as it is
             }
             l4 = ETH + 20;
-            pseudo = InternetChecksum.partial(f, l3 + 12, 8);
+            pseudo = sum(h, ETH + 12, 8);
         } else if (etherType == 0x86DD) {
-            int l3 = base + ETH;
-            if (f.getUnsignedByte(l3) >> 4 != 6 || f.getUnsignedByte(l3 + 6) != PROTOCOL_TCP) {
+            if (u8(h, ETH) >> 4 != 6 || u8(h, ETH + 6) != PROTOCOL_TCP) {
                 return -1;
             }
-            if (f.getUnsignedShort(l3 + 4) != length - ETH - 40) {
+            if (u16(h, ETH + 4) != length - ETH - 40) {
                 return 0;
             }
             l4 = ETH + 40;
-            pseudo = InternetChecksum.partial(f, l3 + 8, 32);
+            pseudo = sum(h, ETH + 8, 32);
         } else {
             return -1;
         }
-        int tcpLength = (f.getUnsignedByte(base + l4 + 12) >> 4) * 4;
+        if (length < l4 + 20) {
+            return 0; // no room for a TCP header
+        }
+        int tcpLength = (u8(h, l4 + 12) >> 4) * 4;
         int payload = length - l4 - tcpLength;
-        int flags = f.getUnsignedByte(base + l4 + 13);
+        int flags = u8(h, l4 + 13);
         if (tcpLength < 20 || payload <= 0 || (flags & ~PSH) != ACK) {
             return 0;
         }
-        long sum = pseudo + PROTOCOL_TCP + (length - l4) + InternetChecksum.partial(f, base + l4, length - l4);
+        long sum = pseudo + PROTOCOL_TCP + (length - l4) + InternetChecksum.partial(f, f.readerIndex() + l4, length - l4);
         return InternetChecksum.fold(sum) == 0xFFFF ? payload : 0;
     }
 
-    /** Same addresses and ports (a frame that is no IP/TCP never matches). */
-    private static boolean sameFlow(Train t, ByteBuf f) {
-        ByteBuf h = t.parts[0];
-        int a = h.readerIndex();
-        int b = f.readerIndex();
-        if (f.readableBytes() < t.l4 + 4 || f.getUnsignedShort(b + 12) != h.getUnsignedShort(a + 12)) {
+    /** Same addresses and ports (a frame that is no IP/TCP never matches); {@code n} bytes of {@code h} are the frame's. */
+    private static boolean sameFlow(Train t, byte[] h, int n) {
+        byte[] a = t.head;
+        if (n < t.l4 + 4 || h[12] != a[12] || h[13] != a[13]) {
             return false;
         }
         int addresses = t.v6 ? ETH + 8 : ETH + 12;
-        int addressLength = t.v6 ? 32 : 8;
-        return f.getUnsignedByte(b + ETH + (t.v6 ? 6 : 9)) == PROTOCOL_TCP
-                && equal(h, a + addresses, f, b + addresses, addressLength) && h.getInt(a + t.l4) == f.getInt(b + t.l4);
+        int end = addresses + (t.v6 ? 32 : 8);
+        return u8(h, ETH + (t.v6 ? 6 : 9)) == PROTOCOL_TCP
+                && Arrays.equals(a, addresses, end, h, addresses, end) && i32(a, t.l4) == i32(h, t.l4);
     }
 
     /** Everything but lengths, checksums, IPv4 ID, sequence and PSH equal; in order; sizes fit. */
-    private static boolean joins(Train t, ByteBuf f, int payload) {
+    private static boolean joins(Train t, byte[] h, int length, int payload) {
         if (t.closed || payload > t.gsoSize || t.headers + t.payload + payload - ETH > 65_535 + (t.v6 ? 40 : 0)) {
             return false;
         }
-        ByteBuf h = t.parts[0];
-        int a = h.readerIndex();
-        int b = f.readerIndex();
-        if (f.readableBytes() - payload != t.headers || f.getUnsignedInt(b + t.l4 + 4) != t.nextSeq) {
+        if (length - payload != t.headers || u32(h, t.l4 + 4) != t.nextSeq) {
             return false;
         }
+        byte[] a = t.head;
+        int l4 = t.l4;
         boolean ip = t.v6
-                ? h.getInt(a + ETH) == f.getInt(b + ETH) && h.getShort(a + ETH + 6) == f.getShort(b + ETH + 6)
-                : h.getShort(a + ETH) == f.getShort(b + ETH) && h.getInt(a + ETH + 6) == f.getInt(b + ETH + 6);
-        return ip && equal(h, a, f, b, ETH)
-                && h.getInt(a + t.l4 + 8) == f.getInt(b + t.l4 + 8) // acknowledgment number
-                && h.getUnsignedByte(a + t.l4 + 12) == f.getUnsignedByte(b + t.l4 + 12)
-                && (h.getUnsignedByte(a + t.l4 + 13) & ~PSH) == (f.getUnsignedByte(b + t.l4 + 13) & ~PSH)
-                && h.getShort(a + t.l4 + 14) == f.getShort(b + t.l4 + 14) // window
-                && equal(h, a + t.l4 + 20, f, b + t.l4 + 20, t.headers - t.l4 - 20); // options
+                ? i32(a, ETH) == i32(h, ETH) && i16(a, ETH + 6) == i16(h, ETH + 6)
+                : i16(a, ETH) == i16(h, ETH) && i32(a, ETH + 6) == i32(h, ETH + 6);
+        return ip && Arrays.equals(a, 0, ETH, h, 0, ETH)
+                && i32(a, l4 + 8) == i32(h, l4 + 8) // acknowledgment number
+                && a[l4 + 12] == h[l4 + 12]
+                && ((a[l4 + 13] ^ h[l4 + 13]) & ~PSH) == 0
+                && i16(a, l4 + 14) == i16(h, l4 + 14) // window
+                && Arrays.equals(a, l4 + 20, t.headers, h, l4 + 20, t.headers); // options
     }
 
-    private static boolean equal(ByteBuf x, int i, ByteBuf y, int j, int length) {
-        int n = 0;
-        for (; n + 4 <= length; n += 4) {
-            if (x.getInt(i + n) != y.getInt(j + n)) {
-                return false;
-            }
+    /** The unfolded ones'-complement sum of {@code length} (even) bytes of {@code h} from {@code at}. */
+    private static long sum(byte[] h, int at, int length) {
+        long s = 0;
+        for (int i = at; i < at + length; i += 2) {
+            s += u16(h, i);
         }
-        for (; n < length; n++) {
-            if (x.getByte(i + n) != y.getByte(j + n)) {
-                return false;
-            }
-        }
-        return true;
+        return s;
+    }
+
+    private static int u8(byte[] h, int i) {
+        return h[i] & 0xFF;
+    }
+
+    private static short i16(byte[] h, int i) {
+        return (short) U16.get(h, i);
+    }
+
+    private static int u16(byte[] h, int i) {
+        return i16(h, i) & 0xFFFF;
+    }
+
+    private static int i32(byte[] h, int i) {
+        return (int) U32.get(h, i);
+    }
+
+    private static long u32(byte[] h, int i) {
+        return i32(h, i) & 0xFFFF_FFFFL;
     }
 
     /** Hands train {@code t} on (rewritten when it holds more than one frame) and removes it. */

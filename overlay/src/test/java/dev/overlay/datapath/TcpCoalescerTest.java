@@ -15,6 +15,8 @@ import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -128,6 +130,42 @@ class TcpCoalescerTest {
             assertEquals(Long.toString(seqs[i]), rows.get(i)[3], "order of what left");
             assertEquals(i == 2 ? "0" : "1", rows.get(i)[2], "only the damaged segment fails tcp checksum");
         }
+    }
+
+    /**
+     * Each header field the kernel's tcp_gro_receive requires to be equal, changed in the middle
+     * segment of three (checksums valid): none of the three joins another. The same three with
+     * nothing changed make one train.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "unchanged, v4, -1",
+        "destination MAC, v4, 0",
+        "source MAC, v4, 11",
+        "IPv4 TOS, v4, 15",
+        "IPv4 DF flag, v4, 20",
+        "IPv4 TTL, v4, 22",
+        "TCP acknowledgment, v4, 45",
+        "TCP window, v4, 49",
+        "TCP timestamp option, v4, 61",
+        "IPv6 traffic class, v6, 15",
+        "IPv6 flow label, v6, 17",
+        "IPv6 hop limit, v6, 21",
+    })
+    void aSegmentWhoseHeadersDifferInAFieldThatMustMatchJoinsNoTrain(String field, String family, int offset) {
+        int mss = 1000;
+        byte[] payload = random(3 * mss, 5);
+        for (int i = 0; i < 3; i++) {
+            byte[] chunk = java.util.Arrays.copyOfRange(payload, i * mss, (i + 1) * mss);
+            long seq = 5000 + (long) i * mss;
+            byte[] headers = family.equals("v6") ? ipv6Tcp(chunk, 40003, seq, ACK) : ipv4Tcp(chunk, 40003, seq, ACK);
+            if (i == 1 && offset >= 0) {
+                headers[offset] ^= 0x40;
+            }
+            segments(headers, chunk, mss).forEach(coalescer::offer); // one frame, checksums filled in
+        }
+        coalescer.flush();
+        assertEquals(offset < 0 ? List.of(3) : List.of(1, 1, 1), segmentsOf, field);
     }
 
     @Test
