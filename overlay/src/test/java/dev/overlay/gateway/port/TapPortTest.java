@@ -35,9 +35,9 @@ class TapPortTest {
     void kernelArpRequestIsReadAndArpReplySentTeachesTheNeighbourTable() throws Exception {
         requireRoot();
         String tap = uniqueName("ovt");
-        int subnet = ThreadLocalRandom.current().nextInt(1, 250);
-        String local = "10.199." + subnet + ".1";
-        String peer = "10.199." + subnet + ".2";
+        Slash30 net = Slash30.random(199);
+        String local = net.local();
+        String peer = net.peer();
         PortTesting.Frames frames = new PortTesting.Frames();
         TenantPort port = Ports.open(new PortConfig.TapPort(tap, 1), ALLOC);
         try {
@@ -89,13 +89,13 @@ class TapPortTest {
     void frameLongerThanMaxFrameIsCountedNotDelivered() throws Exception {
         requireRoot();
         String tap = uniqueName("ovt");
-        int subnet = ThreadLocalRandom.current().nextInt(1, 250);
-        String peer = "10.198." + subnet + ".2";
+        Slash30 net = Slash30.random(198);
+        String peer = net.peer();
         PortTesting.Frames frames = new PortTesting.Frames();
         try (TenantPort port = Ports.open(new PortConfig.TapPort(tap, 1), ALLOC)) {
             port.start(frames);
             sh("ip", "link", "set", "dev", tap, "mtu", "9500");
-            sh("ip", "addr", "add", "10.198." + subnet + ".1/30", "dev", tap);
+            sh("ip", "addr", "add", net.local() + "/30", "dev", tap);
             sh("ip", "neigh", "replace", peer, "lladdr", "02:00:00:c0:ff:02", "dev", tap);
             run("ping", "-c", "1", "-W", "1", "-s", "9400", "-M", "dont", peer); // 9442-byte frame
             run("ping", "-c", "1", "-W", "1", "-s", "100", peer); // 142-byte frame
@@ -112,18 +112,16 @@ class TapPortTest {
     void framesTheKernelDropsAtTheFullDeviceQueueAreCountedFromWhenThePortOpened() throws Exception {
         requireRoot();
         String tap = uniqueName("ovt");
-        int subnet = ThreadLocalRandom.current().nextInt(1, 250);
-        String local = "10.197." + subnet + ".1";
-        String peer = "10.197." + subnet + ".2";
+        Slash30 net = Slash30.random(196);
         // Not started: nothing reads the device, so its queue fills and the kernel drops the rest.
         try (TenantPort port = Ports.open(new PortConfig.TapPort(tap, 1), ALLOC)) {
-            sh("ip", "addr", "add", local + "/30", "dev", tap);
-            sh("ip", "neigh", "replace", peer, "lladdr", "02:00:00:c0:ff:02", "dev", tap);
+            sh("ip", "addr", "add", net.local() + "/30", "dev", tap);
+            sh("ip", "neigh", "replace", net.peer(), "lladdr", "02:00:00:c0:ff:02", "dev", tap);
             port.sampleKernelDrops();
             assertEquals(0, port.counters().rxKernelDrops.sum(), "nothing dropped yet");
             try (java.net.DatagramSocket s = new java.net.DatagramSocket(
-                    new java.net.InetSocketAddress(java.net.InetAddress.getByName(local), 0))) {
-                java.net.InetAddress to = java.net.InetAddress.getByName(peer);
+                    new java.net.InetSocketAddress(java.net.InetAddress.getByName(net.local()), 0))) {
+                java.net.InetAddress to = java.net.InetAddress.getByName(net.peer());
                 for (int i = 0; i < 3000; i++) {
                     s.send(new java.net.DatagramPacket(new byte[64], 64, to, 9));
                 }
@@ -245,5 +243,13 @@ class TapPortTest {
         b.readBytes(out);
         b.release();
         return out;
+    }
+
+    /** A random /30 in 10.{second}.0.0/16: the TAP's address and the peer's beside it. */
+    private record Slash30(String local, String peer) {
+        static Slash30 random(int second) {
+            int subnet = ThreadLocalRandom.current().nextInt(1, 250);
+            return new Slash30("10." + second + "." + subnet + ".1", "10." + second + "." + subnet + ".2");
+        }
     }
 }
