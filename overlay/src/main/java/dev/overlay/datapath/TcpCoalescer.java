@@ -170,11 +170,11 @@ public final class TcpCoalescer {
                 return -1;
             }
             if (u16(h, ETH + 2) != length - ETH || (u16(h, ETH + 6) & 0x3FFF) != 0
-                    || InternetChecksum.fold(sum(h, ETH, 20)) != 0xFFFF) {
+                    || InternetChecksum.fold(InternetChecksum.partial(h, ETH, 20)) != 0xFFFF) {
                 return 0; // padded, fragmented or damaged: passed on as it is
             }
             l4 = ETH + 20;
-            pseudo = sum(h, ETH + 12, 8);
+            pseudo = InternetChecksum.partial(h, ETH + 12, 8);
         } else if (etherType == 0x86DD) {
             if (u8(h, ETH) >> 4 != 6 || u8(h, ETH + 6) != PROTOCOL_TCP) {
                 return -1;
@@ -183,7 +183,7 @@ public final class TcpCoalescer {
                 return 0;
             }
             l4 = ETH + 40;
-            pseudo = sum(h, ETH + 8, 32);
+            pseudo = InternetChecksum.partial(h, ETH + 8, 32);
         } else {
             return -1;
         }
@@ -231,15 +231,6 @@ public final class TcpCoalescer {
                 && ((a[l4 + 13] ^ h[l4 + 13]) & ~PSH) == 0
                 && i16(a, l4 + 14) == i16(h, l4 + 14) // window
                 && Arrays.equals(a, l4 + 20, t.headers, h, l4 + 20, t.headers); // options
-    }
-
-    /** The unfolded ones'-complement sum of {@code length} (even) bytes of {@code h} from {@code at}. */
-    private static long sum(byte[] h, int at, int length) {
-        long s = 0;
-        for (int i = at; i < at + length; i += 2) {
-            s += u16(h, i);
-        }
-        return s;
     }
 
     private static int u8(byte[] h, int i) {

@@ -380,14 +380,9 @@ final class Pipeline {
     /** A frame read from a tenant port, with the datapath's headroom; takes ownership. */
     void fromPort(TenantPort port, ByteBuf frame) {
         View v = view;
-        if (stopping || v == null) {
-            shared.add(GatewayDrop.STOPPING);
-            frame.release();
-            return;
-        }
-        Tenant tenant = v.tenantOf(port);
+        Tenant tenant = tenantOf(v, port);
         if (tenant == null) {
-            shared.add(GatewayDrop.PORT_GONE);
+            shared.add(refusal(v));
             frame.release();
             return;
         }
@@ -406,10 +401,11 @@ final class Pipeline {
      */
     void fromPortSegments(TenantPort port, ByteBuf[] segments, int count) {
         View v = view;
-        Tenant tenant = v == null || stopping ? null : v.tenantOf(port);
+        Tenant tenant = tenantOf(v, port);
         if (tenant == null) {
+            GatewayDrop reason = refusal(v);
             for (int i = 0; i < count; i++) {
-                shared.add(stopping || v == null ? GatewayDrop.STOPPING : GatewayDrop.PORT_GONE);
+                shared.add(reason);
                 segments[i].release();
             }
             return;
@@ -441,6 +437,16 @@ final class Pipeline {
             return;
         }
         toPeer(v, tenant, unicast, kept[0], java.util.Arrays.copyOfRange(kept, 1, n), mayWait);
+    }
+
+    /** The tenant behind {@code port} in view {@code v}, or null: stopping, no view yet, or the port gone. */
+    private Tenant tenantOf(View v, TenantPort port) {
+        return stopping || v == null ? null : v.tenantOf(port);
+    }
+
+    /** Why a frame from a port has no tenant ({@link #tenantOf} gave null). */
+    private GatewayDrop refusal(View v) {
+        return stopping || v == null ? GatewayDrop.STOPPING : GatewayDrop.PORT_GONE;
     }
 
     /**

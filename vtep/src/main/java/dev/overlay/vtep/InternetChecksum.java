@@ -93,12 +93,19 @@ public final class InternetChecksum {
 
     /** The unfolded sum of an address (4 or 16 bytes). */
     public static long partial(byte[] bytes) {
+        return partial(bytes, 0, bytes.length);
+    }
+
+    /** The unfolded sum of {@code length} bytes of {@code bytes} from {@code offset} (a header copied out of a buffer). */
+    public static long partial(byte[] bytes, int offset, int length) {
         long sum = 0;
-        for (int i = 0; i + 1 < bytes.length; i += 2) {
+        int end = offset + length;
+        int i = offset;
+        for (; i + 1 < end; i += 2) {
             sum += ((bytes[i] & 0xFF) << 8) | (bytes[i + 1] & 0xFF);
         }
-        if ((bytes.length & 1) != 0) {
-            sum += (bytes[bytes.length - 1] & 0xFF) << 8;
+        if (i < end) {
+            sum += (bytes[i] & 0xFF) << 8;
         }
         return sum;
     }
