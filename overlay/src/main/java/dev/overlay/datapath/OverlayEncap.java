@@ -67,7 +67,7 @@ public final class OverlayEncap {
             outerHeaders(buf, peer, hash, Udp.PROTOCOL);
             return true;
         }
-        OutboundSaState sa = outboundSa(tenant, peer, hash);
+        OutboundSaState sa = outboundSa(tenant, peer, buf);
         if (sa == null) {
             drops.add(DatapathDrop.NO_SA);
             return false;
@@ -120,12 +120,17 @@ public final class OverlayEncap {
      * none to that peer. Per-resource SAs (RFC 9611): each inner flow stays on one SA, so its
      * packets keep their order, and the flows of one tunnel spread over the receiver's workers by SPI.
      */
-    public OutboundSaState outboundSa(Tenant tenant, Peer peer, int hash) {
+    public OutboundSaState outboundSa(Tenant tenant, Peer peer, ByteBuf frame) {
         OutboundSaState[] candidates = sas.outbound(tenant, peer);
         if (candidates == null) {
             return null;
         }
-        return candidates[candidates.length == 1 ? 0 : SteeringHash.pick(hash, candidates.length)];
+        if (candidates.length == 1) {
+            return candidates[0];
+        }
+        // Symmetric: a flow and its replies take the same place in each end's list of SAs.
+        int hash = FlowHash.symmetric(frame, frame.readerIndex(), frame.readableBytes());
+        return candidates[SteeringHash.pick(hash, candidates.length)];
     }
 
     /**

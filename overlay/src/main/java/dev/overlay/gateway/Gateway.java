@@ -417,9 +417,13 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void assignOwners(OverlayConfig config) {
+        Map<SaConfig, SaConfig> partners = PAIR_OWNERS ? partners(config.securityAssociations()) : Map.of();
         for (SaConfig sa : config.securityAssociations()) {
             boolean known = owners.owners(direction(sa)).containsKey((int) sa.spi());
-            int owner = owners.assign(direction(sa), (int) sa.spi());
+            SaConfig partner = partners.get(sa);
+            int partnerOwner = partner == null ? -1 : owners.ownerIfAssigned(direction(partner), (int) partner.spi());
+            int owner = partnerOwner >= 0 ? owners.assign(direction(sa), (int) sa.spi(), partnerOwner)
+                    : owners.assign(direction(sa), (int) sa.spi());
             log.fine("sa-owner", "spi", sa.spiHex(), "direction", sa.direction().configName(), "worker", owner);
             if (sa.spi() < SaConfig.UNRESERVED_SPI && !known) {
                 // check's warning, echoed: run accepts such SAs (peers use them) and only says so.
@@ -427,6 +431,34 @@ public final class Gateway implements AutoCloseable {
                         "advice", "RFC 4303 reserves 1..255 for IANA; choose 256 or more for SAs you make");
             }
         }
+    }
+
+    /**
+     * Each SA's partner: the k-th outbound SA to a peer for some tenants and the k-th inbound SA
+     * from that peer for the same tenants, in config order. A flow and its replies pick the same
+     * place in the list at both ends ({@code OverlayEncap.outboundSa}, a symmetric hash), so when
+     * both configs list a tunnel's SAs in the same order, as generated configs do, partners
+     * carry the two directions of the same flows; one owner for both keeps a TCP flow's data and
+     * its ACKs on one worker at each end, with no hand-off between them.
+     */
+    static final boolean PAIR_OWNERS = !"false".equals(System.getProperty("overlay.sa.pair-owners"));
+
+    static Map<SaConfig, SaConfig> partners(List<SaConfig> sas) {
+        Map<String, List<SaConfig>> out = new java.util.HashMap<>();
+        Map<String, List<SaConfig>> in = new java.util.HashMap<>();
+        for (SaConfig sa : sas) {
+            String key = sa.peer() + " " + new java.util.TreeSet<>(sa.tenants());
+            (sa.direction() == SaConfig.Direction.OUT ? out : in).computeIfAbsent(key, k -> new ArrayList<>()).add(sa);
+        }
+        Map<SaConfig, SaConfig> partners = new java.util.IdentityHashMap<>();
+        out.forEach((key, outs) -> {
+            List<SaConfig> ins = in.getOrDefault(key, List.of());
+            for (int k = 0; k < Math.min(outs.size(), ins.size()); k++) {
+                partners.put(outs.get(k), ins.get(k));
+                partners.put(ins.get(k), outs.get(k));
+            }
+        });
+        return partners;
     }
 
     /** {@code run}'s echo of {@code check}'s warning: without a state directory a restart reuses nonces. */

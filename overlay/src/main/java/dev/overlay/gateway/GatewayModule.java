@@ -108,8 +108,8 @@ final class GatewayModule {
     @Provides
     @Singleton
     static Pipeline pipeline(WorkerPool pool, SteeringPolicy policy, SpiDispatcher owners, Underlay underlay,
-                             ByteBufAllocator alloc, SharedDrops shared) {
-        return new Pipeline(pool, policy, owners, underlay, alloc, shared);
+                             ByteBufAllocator alloc, SharedDrops shared, Optional<WorkerLoops> loops) {
+        return new Pipeline(pool, policy, owners, underlay, alloc, shared, loops.orElse(null));
     }
 
     /**

@@ -109,7 +109,48 @@ final class Pipeline {
             Tenant t = v == null ? null : v.tenantOf(port);
             return t == null ? Integer.MAX_VALUE : t.mtu();
         }
+
+        @Override
+        public int readLoops() {
+            return loops != null && READ_ON_WORKER ? loops.workers() : 0;
+        }
+
+        @Override
+        public io.netty.channel.IoEventLoop readLoop(int worker) {
+            return loops.loop(worker);
+        }
+
+        @Override
+        public void readBatchEnd(int[] handed) {
+            Worker self = currentWorker();
+            if (self != null) {
+                tx.endInline(self);
+            }
+            int[] mine = handedOn.get();
+            if (mine == null) {
+                handedOn.set(new int[workers]); // counted from now on, for this reading thread only
+                return;
+            }
+            for (int i = 0; i < mine.length && i < handed.length; i++) {
+                handed[i] += mine[i];
+                mine[i] = 0;
+            }
+        }
     };
+    /**
+     * A TAP queue whose frames nearly all go to one worker is read by that worker's event loop,
+     * which seals and sends them on the spot, instead of by its reader thread handing every
+     * super-frame on (with per-worker sockets; TapLoopReader). {@code
+     * -Doverlay.tap.read-on-worker=false} keeps the thread reading always (A/B, and a way out).
+     */
+    static final boolean READ_ON_WORKER = !"false".equals(System.getProperty("overlay.tap.read-on-worker"));
+    /** The workers' event loops (per-worker sockets), or null. */
+    private final WorkerLoops loops;
+    /**
+     * [o]: the segments this thread, a port reader that calls readBatchEnd (a TAP queue's thread or
+     * worker half), went on with to worker o since its last batch end; null on other threads.
+     */
+    private final ThreadLocal<int[]> handedOn = new ThreadLocal<>();
     private volatile View view;
     private volatile boolean stopping;
     /** Ports each worker gave frames to with sendHeld since its last batch end (software GRO). */
@@ -119,6 +160,12 @@ final class Pipeline {
 
     Pipeline(WorkerPool pool, SteeringPolicy policy, SpiDispatcher owners, Underlay underlay, ByteBufAllocator alloc,
              SharedDrops shared) {
+        this(pool, policy, owners, underlay, alloc, shared, null);
+    }
+
+    Pipeline(WorkerPool pool, SteeringPolicy policy, SpiDispatcher owners, Underlay underlay, ByteBufAllocator alloc,
+             SharedDrops shared, WorkerLoops loops) {
+        this.loops = loops;
         this.alloc = alloc;
         this.pool = pool;
         this.shared = shared;
@@ -555,7 +602,7 @@ final class Pipeline {
         job.more = more;
         int worker;
         if (tenant.esp()) {
-            OutboundSaState sa = v.encap.outboundSa(tenant, peer, OverlayEncap.flowHash(frame));
+            OutboundSaState sa = v.encap.outboundSa(tenant, peer, frame);
             if (sa == null) {
                 shared.add(DatapathDrop.NO_SA);
                 job.release();
@@ -568,6 +615,20 @@ final class Pipeline {
         }
         if (rfs != null) {
             rfs.recordTransmit(InnerFlow.hash(frame), worker);
+        }
+        Worker self = null;
+        int[] handed = handedOn.get();
+        if (handed != null) {
+            handed[worker] += Job.count(job);
+            self = currentWorker();
+        }
+        if (self != null) {
+            if (self.index() == worker) {
+                // Read on the owner's own loop (readLoop): sealed and sent here, no hand-off.
+                tx.runOrSubmit(self, job);
+                return;
+            }
+            mayWait = 0; // a worker never waits for another's queue: two could wait for each other
         }
         if (more == null) {
             tx.submitWaiting(worker, job, mayWait);
@@ -586,6 +647,17 @@ final class Pipeline {
                 tx.submitWaiting(worker, one, mayWait);
             }
         }
+    }
+
+    /** The worker whose thread this is, or null (a port's reader thread, the I/O thread). */
+    private Worker currentWorker() {
+        for (int i = 0; i < workers; i++) {
+            Worker w = pool.worker(i);
+            if (w.isCurrentThread()) {
+                return w;
+            }
+        }
+        return null;
     }
 
     // ---- worker: overlay-encap, esp-encrypt, send ------------------------------------------

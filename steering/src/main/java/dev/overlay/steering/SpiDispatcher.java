@@ -80,6 +80,34 @@ public final class SpiDispatcher implements Dispatcher {
         return owner;
     }
 
+    /**
+     * Gives the SA the owner {@code worker} (a partner SA's, so that both directions of one flow
+     * are handled on one worker), or returns the one it has. Out-of-range workers are misuse.
+     */
+    public synchronized int assign(Direction direction, int spi, int worker) {
+        if (spi == 0) {
+            throw new IllegalArgumentException("spi: 0 (expected: 1..0xffffffff)");
+        }
+        if (worker < 0 || worker >= workers) {
+            throw new IllegalArgumentException("worker: " + worker + " (expected: 0.." + (workers - 1) + ")");
+        }
+        Long key = key(direction, spi);
+        Integer existing = owners.get(key);
+        if (existing != null) {
+            return existing;
+        }
+        load[worker]++;
+        owners.put(key, worker);
+        table = OwnerTable.build(owners);
+        return worker;
+    }
+
+    /** The SA's owner, or -1 when it has none. */
+    public synchronized int ownerIfAssigned(Direction direction, int spi) {
+        Integer owner = owners.get(key(direction, spi));
+        return owner == null ? -1 : owner;
+    }
+
     /** Forgets the SA (deleted or expired); false if it had no owner. */
     public synchronized boolean remove(Direction direction, int spi) {
         Integer owner = owners.remove(key(direction, spi));

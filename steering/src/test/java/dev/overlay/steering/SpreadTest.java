@@ -165,4 +165,22 @@ class SpreadTest {
         assertEquals(java.util.Map.of(0x1000, a, 0xF000_0000, b), d.owners(SpiDispatcher.Direction.IN));
         assertEquals(1, d.owners(SpiDispatcher.Direction.OUT).size());
     }
+
+    /** A partner's owner: given, counted in the load the next free assignment balances against, kept once given. */
+    @Test
+    void anSaCanBeGivenItsPartnersOwner() {
+        SpiDispatcher d = new SpiDispatcher(2);
+        int out = d.assign(SpiDispatcher.Direction.OUT, 0xA001);
+        assertEquals(-1, d.ownerIfAssigned(SpiDispatcher.Direction.IN, 0xB001));
+        assertEquals(out, d.assign(SpiDispatcher.Direction.IN, 0xB001, out));
+        assertEquals(out, d.ownerIfAssigned(SpiDispatcher.Direction.IN, 0xB001));
+        assertEquals(out, d.workerFor(0xB001));
+        assertEquals(2, d.load(out));
+        int next = d.assign(SpiDispatcher.Direction.OUT, 0xA002);
+        assertEquals(1 - out, next, "the other worker is less loaded now");
+        assertEquals(out, d.assign(SpiDispatcher.Direction.IN, 0xB001, 1 - out), "an owner once given is kept");
+        assertEquals(1, d.owners(SpiDispatcher.Direction.IN).size());
+        assertThrows(IllegalArgumentException.class, () -> d.assign(SpiDispatcher.Direction.IN, 0xB002, 2));
+        assertThrows(IllegalArgumentException.class, () -> d.assign(SpiDispatcher.Direction.IN, 0, 0));
+    }
 }

@@ -67,6 +67,79 @@ public final class FlowHash {
         return finish(mix(h, type));
     }
 
+    /**
+     * A flow's hash that its replies share: {@link #hash} with the two ends (address and port)
+     * put in a fixed order first. For choices both directions of a conversation should agree on
+     * without talking, such as which of a tunnel's SAs carries it (so that a flow and its
+     * replies are sealed and opened by one worker at each end).
+     */
+    public static int symmetric(ByteBuf frame, int offset, int length) {
+        int end = offset + length;
+        int h = SEED;
+        if (length < Ethernet.HEADER_LENGTH) {
+            return finish(mix(h, length));
+        }
+        int type = Ethernet.etherType(frame, offset);
+        int l3 = offset + Ethernet.HEADER_LENGTH;
+        if ((type == Ethernet.TYPE_VLAN || type == Ethernet.TYPE_QINQ) && end - l3 >= 4) {
+            type = frame.getUnsignedShort(l3 + 2);
+            l3 += 4;
+        }
+        if (type == Ethernet.TYPE_IPV4 && end - l3 >= Ipv4.HEADER_LENGTH) {
+            int protocol = frame.getUnsignedByte(l3 + 9);
+            int a = frame.getInt(l3 + 12);
+            int b = frame.getInt(l3 + 16);
+            boolean fragment = (frame.getUnsignedShort(l3 + 6)
+                    & (Ipv4.MORE_FRAGMENTS | Ipv4.OFFSET_MASK)) != 0;
+            int l4 = l3 + (frame.getUnsignedByte(l3) & 0x0F) * 4;
+            int ports = !fragment && hasPorts(protocol) && end - l4 >= 4 ? frame.getInt(l4) : 0;
+            int pa = ports >>> 16;
+            int pb = ports & 0xFFFF;
+            int order = a != b ? Integer.compareUnsigned(a, b) : Integer.compare(pa, pb);
+            if (order > 0) {
+                h = mix(mix(h, b), a);
+                h = mix(h, pb << 16 | pa);
+            } else {
+                h = mix(mix(h, a), b);
+                h = mix(h, pa << 16 | pb);
+            }
+            return finish(mix(h, protocol));
+        }
+        if (type == Ethernet.TYPE_IPV6 && end - l3 >= Ipv6.HEADER_LENGTH) {
+            int next = frame.getUnsignedByte(l3 + 6);
+            int order = 0;
+            for (int i = 8; i < 24 && order == 0; i += 4) {
+                order = Integer.compareUnsigned(frame.getInt(l3 + i), frame.getInt(l3 + i + 16));
+            }
+            int l4 = l3 + Ipv6.HEADER_LENGTH;
+            int ports = hasPorts(next) && end - l4 >= 4 ? frame.getInt(l4) : 0;
+            int pa = ports >>> 16;
+            int pb = ports & 0xFFFF;
+            if (order == 0) {
+                order = Integer.compare(pa, pb);
+            }
+            int first = order > 0 ? 24 : 8;
+            int second = order > 0 ? 8 : 24;
+            for (int i = 0; i < 16; i += 4) {
+                h = mix(h, frame.getInt(l3 + first + i));
+            }
+            for (int i = 0; i < 16; i += 4) {
+                h = mix(h, frame.getInt(l3 + second + i));
+            }
+            h = mix(h, order > 0 ? pb << 16 | pa : pa << 16 | pb);
+            return finish(mix(h, next));
+        }
+        long dst = Ethernet.destination(frame, offset);
+        long src = Ethernet.source(frame, offset);
+        long lo = Math.min(dst, src);
+        long hi = Math.max(dst, src);
+        h = mix(h, (int) (lo >>> 32));
+        h = mix(h, (int) lo);
+        h = mix(h, (int) (hi >>> 32));
+        h = mix(h, (int) hi);
+        return finish(mix(h, type));
+    }
+
     private static boolean hasPorts(int protocol) {
         return protocol == TCP || protocol == UDP || protocol == SCTP;
     }

@@ -91,4 +91,91 @@ class FlowHashTest {
         ByteBuf buf = Unpooled.wrappedBuffer(frame);
         assertEquals(FlowHash.hash(buf, 0, frame.length), FlowHash.hash(buf, 0, frame.length));
     }
+
+    private static int symmetricOf(byte[] frame) {
+        return FlowHash.symmetric(Unpooled.wrappedBuffer(frame), 0, frame.length);
+    }
+
+    /** The same frame sent the other way: MACs, IPv4 addresses and ports swapped. */
+    private static byte[] reversed(byte[] frame) {
+        byte[] r = frame.clone();
+        swap(r, 0, 6, 6);
+        swap(r, 14 + 12, 14 + 16, 4);
+        swap(r, 34, 36, 2);
+        return r;
+    }
+
+    private static void swap(byte[] b, int x, int y, int length) {
+        for (int i = 0; i < length; i++) {
+            byte t = b[x + i];
+            b[x + i] = b[y + i];
+            b[y + i] = t;
+        }
+    }
+
+    /** Ethernet, IPv6 (next header {@code next}) from {@code a} to {@code b}, ports, 8 bytes more. */
+    private static byte[] ipv6Frame(byte[] a, byte[] b, int next, int sourcePort, int destinationPort) {
+        byte[] f = new byte[14 + 40 + 12];
+        f[12] = (byte) 0x86;
+        f[13] = (byte) 0xDD;
+        f[14] = 0x60;
+        f[14 + 5] = 12;
+        f[14 + 6] = (byte) next;
+        f[14 + 7] = 64;
+        System.arraycopy(a, 0, f, 14 + 8, 16);
+        System.arraycopy(b, 0, f, 14 + 24, 16);
+        f[54] = (byte) (sourcePort >> 8);
+        f[55] = (byte) sourcePort;
+        f[56] = (byte) (destinationPort >> 8);
+        f[57] = (byte) destinationPort;
+        return f;
+    }
+
+    @Test
+    void aFlowAndItsRepliesShareTheSymmetricHash() {
+        byte[] request = TestPackets.innerFrame(9, 40312, 5201, 100);
+        byte[] reply = reversed(request);
+        assertNotEquals(hashOf(request), hashOf(reply), "the directional hash tells them apart");
+        assertEquals(symmetricOf(request), symmetricOf(reply));
+        // Same addresses, ports swapped one way only: another flow.
+        byte[] other = request.clone();
+        swap(other, 34, 36, 2);
+        assertNotEquals(symmetricOf(request), symmetricOf(other));
+        // Same host both ends (loopback-like): the ports decide the order.
+        byte[] self = request.clone();
+        System.arraycopy(self, 14 + 16, self, 14 + 12, 4);
+        assertEquals(symmetricOf(self), symmetricOf(reversed(self)));
+        // ARP and other non-IP: the MACs in either order.
+        byte[] arp = request.clone();
+        arp[12] = 0x08;
+        arp[13] = 0x06;
+        assertEquals(symmetricOf(arp), symmetricOf(reversed(arp)));
+    }
+
+    @Test
+    void ipv6FlowsAndTheirRepliesShareTheSymmetricHash() {
+        byte[] a = java.net.InetAddress.ofLiteral("2001:db8::1").getAddress();
+        byte[] b = java.net.InetAddress.ofLiteral("2001:db8::2").getAddress();
+        int tcp = 6;
+        assertEquals(symmetricOf(ipv6Frame(a, b, tcp, 40312, 5201)), symmetricOf(ipv6Frame(b, a, tcp, 5201, 40312)));
+        assertNotEquals(symmetricOf(ipv6Frame(a, b, tcp, 40312, 5201)), symmetricOf(ipv6Frame(a, b, tcp, 40313, 5201)));
+        assertEquals(symmetricOf(ipv6Frame(a, a, tcp, 1, 2)), symmetricOf(ipv6Frame(a, a, tcp, 2, 1)));
+        // Addresses that differ only in their last word still order the same way both ways.
+        assertNotEquals(symmetricOf(ipv6Frame(a, b, tcp, 1, 2)), symmetricOf(ipv6Frame(a, b, 17, 1, 2)));
+    }
+
+    @Property
+    void symmetricIsTheSameBothWaysForAnyIpv4Flow(@ForAll int from, @ForAll int to, @ForAll short sourcePort,
+                                                   @ForAll short destinationPort, @ForAll boolean udp) {
+        byte[] f = TestPackets.innerFrame(9, sourcePort & 0xFFFF, destinationPort & 0xFFFF, 0);
+        f[14 + 9] = (byte) (udp ? 17 : 6);
+        java.nio.ByteBuffer.wrap(f).putInt(14 + 12, from).putInt(14 + 16, to);
+        assertEquals(symmetricOf(f), symmetricOf(reversed(f)));
+    }
+
+    @Property
+    void anyFrameHashesSymmetricallyWithoutThrowing(@ForAll @Size(max = 100) byte[] frame) {
+        ByteBuf buf = Unpooled.wrappedBuffer(frame);
+        assertEquals(FlowHash.symmetric(buf, 0, frame.length), FlowHash.symmetric(buf, 0, frame.length));
+    }
 }

@@ -50,6 +50,8 @@ final class TapPort implements TenantPort, VnetGro.Device {
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final List<Thread> readers = new ArrayList<>();
+    /** The worker halves of the queues' readers ({@link TapLoopReader}). */
+    private final List<TapLoopReader> loopReaders = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Each sending thread's software GRO (sendHeld, flush). */
     private final ThreadLocal<VnetGro> gro = ThreadLocal.withInitial(() -> new VnetGro(this));
 
@@ -131,6 +133,16 @@ final class TapPort implements TenantPort, VnetGro.Device {
             readers.add(reader);
         }
         readers.forEach(Thread::start);
+    }
+
+    /** The worker halves of the queues' readers (none without worker loops), for tests. */
+    List<TapLoopReader> loopReaders() {
+        return List.copyOf(loopReaders);
+    }
+
+    /** A queue's reader thread made its worker half (the thread stops it before it ends). */
+    void adopt(TapLoopReader reader) {
+        loopReaders.add(reader);
     }
 
     /** Each queue has a reader thread of its own and the kernel keeps the frames it has not read. */

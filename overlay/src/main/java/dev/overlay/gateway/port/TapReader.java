@@ -10,8 +10,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
- * The reader of one {@link TapPort} queue, on a thread of its own: it polls the queue and the
- * port's wake eventfd, reads a virtio header and a frame (or a TSO super-frame) per read(2) into
+ * The reader of one {@link TapPort} queue, on a thread of its own (which, with worker loops,
+ * hands the queue to a worker while its frames all go there: {@link TapLoopReader}): it polls the
+ * queue and the port's wake eventfd, reads a virtio header and a frame (or a TSO super-frame) per read(2) into
  * its own 65 KB buffer, and hands the sink each frame in a pooled direct buffer after
  * {@link Buffers#HEADROOM}, or a TCP super-frame as its MSS-sized segments (software GSO:
  * {@link SoftwareOffloads}, which the pcap port's reader shares). It returns once the port is
@@ -51,23 +52,41 @@ final class TapReader implements Runnable {
     }
 
     /**
-     * 1. poll the queue and the wake eventfd 2. read a virtio header and a frame into the reader's
-     * buffer 3. hand the frame to the sink in a pooled buffer of its own, its checksum completed,
-     * or a TCP super-frame as its MSS-sized segments (software GSO).
+     * 1. poll the queue, the wake eventfd and (with worker loops) the resume eventfd 2. read a
+     * virtio header and a frame into the reader's buffer 3. hand the frame to the sink in a pooled
+     * buffer of its own, its checksum completed, or a TCP super-frame as its MSS-sized segments
+     * (software GSO) 4. with worker loops, after each window, hand the queue to the worker its
+     * frames went to ({@link TapLoopReader}) and stop polling it until that worker gives it back.
      */
     private void readLoop(TapQueue queue, TenantPort.FrameSink sink) {
         int area = VirtioNetHeader.SIZE + SoftwareOffloads.MAX_SUPER_FRAME;
         ByteBuf in = alloc.directBuffer(area, area);
         SoftwareOffloads offloads = new SoftwareOffloads(port, alloc, counters, sink, LOG);
+        int loops = sink.readLoops();
+        int resumeFd = loops > 0 ? Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK) : -1;
+        if (loops > 0 && resumeFd < 0) {
+            LOG.warning(name + ": eventfd: " + Libc.strerror(Libc.errno()) + "; the queue is read on this thread only");
+        }
+        TapLoopReader.Window window = new TapLoopReader.Window(Math.max(1, loops));
+        TapLoopReader onLoop = null;
         try (Arena arena = Arena.ofConfined()) {
             long address = NativeMemory.address(in, 0, area);
-            MemorySegment fds = arena.allocate(2L * Libc.POLLFD_SIZE, 8);
+            MemorySegment eight = arena.allocate(ValueLayout.JAVA_LONG);
+            if (resumeFd >= 0) {
+                onLoop = new TapLoopReader(port, queue, closed, counters, sink, in, address, area, offloads, window,
+                        () -> signal(resumeFd));
+                port.adopt(onLoop);
+            }
+            MemorySegment fds = arena.allocate(3L * Libc.POLLFD_SIZE, 8);
             fds.set(ValueLayout.JAVA_INT, 0, queue.fd);
             fds.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
             fds.set(ValueLayout.JAVA_INT, Libc.POLLFD_SIZE, wakeFd);
             fds.set(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 4, Libc.POLLIN);
+            fds.set(ValueLayout.JAVA_INT, 2L * Libc.POLLFD_SIZE, resumeFd); // poll(2) skips a negative fd
+            fds.set(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 4, Libc.POLLIN);
+            boolean handedOver = false;
             while (!closed.get()) {
-                int ready = Libc.poll(fds, 2, -1);
+                int ready = Libc.poll(fds, 3, -1);
                 if (ready < 0) {
                     int errno = Libc.errno();
                     if (errno == Libc.EINTR) {
@@ -79,31 +98,77 @@ final class TapReader implements Runnable {
                 if (fds.get(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 6) != 0) {
                     return; // close() signalled the eventfd
                 }
-                for (int n = 0; n < READ_BATCH; n++) {
-                    long length = Libc.read(queue.fd, address, area);
-                    if (length < 0) {
-                        int errno = Libc.errno();
-                        if (errno == Libc.EAGAIN || errno == Libc.EINTR) {
-                            break;
-                        }
-                        // EBADFD: the device was deleted under us (ip link del); nothing more will come.
-                        LOG.severe(name + ": read: " + Libc.strerror(errno) + "; reader stopped");
-                        return;
-                    }
-                    // A read that fills the area may have been cut by the kernel: never delivered.
-                    if (length < VirtioNetHeader.SIZE + 14 || length >= area) {
-                        counters.rxErrors.increment();
-                        continue;
-                    }
-                    in.setIndex(VirtioNetHeader.SIZE, (int) length);
-                    if (!offloads.withHeader(in, VirtioNetHeader.flags(in, 0), VirtioNetHeader.gsoType(in, 0),
-                            VirtioNetHeader.gsoSize(in, 0), VirtioNetHeader.csumStart(in, 0), VirtioNetHeader.csumOffset(in, 0))) {
-                        counters.rxErrors.increment();
+                if (resumeFd >= 0 && fds.get(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 6) != 0) {
+                    Libc.read(resumeFd, eight.address(), 8); // a worker gave the queue back
+                    handedOver = false;
+                    fds.set(ValueLayout.JAVA_INT, 0, queue.fd);
+                }
+                if (handedOver) {
+                    continue;
+                }
+                if (!readBatch(port, queue, address, area, in, offloads, counters)) {
+                    return;
+                }
+                if (onLoop != null) {
+                    sink.readBatchEnd(window.handed);
+                    int worker = window.decide(-1);
+                    if (worker >= 0) {
+                        handedOver = true;
+                        fds.set(ValueLayout.JAVA_INT, 0, -1); // not polled while a worker reads it
+                        onLoop.takeOver(worker);
                     }
                 }
             }
         } finally {
+            if (onLoop != null) {
+                onLoop.stop(); // no read of the worker half runs any more: the buffer is free
+            }
+            if (resumeFd >= 0) {
+                Libc.close(resumeFd);
+            }
             in.release();
         }
+    }
+
+    /** Adds 1 to eventfd {@code fd}, waking its poller. */
+    private static void signal(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
+            one.set(ValueLayout.JAVA_LONG, 0, 1L);
+            Libc.write(fd, one.address(), 8);
+        }
+    }
+
+    /**
+     * Reads up to {@link #READ_BATCH} frames from {@code queue} (non-blocking) into {@code in}, the
+     * area of {@code area} bytes at {@code address}, and hands each to {@code offloads}; stops early
+     * when the queue is empty. False when the queue failed for good (the device deleted), which
+     * is logged: the caller reads no more.
+     */
+    static boolean readBatch(TapPort port, TapQueue queue, long address, int area, ByteBuf in,
+                             SoftwareOffloads offloads, PortCounters counters) {
+        for (int n = 0; n < READ_BATCH; n++) {
+            long length = Libc.read(queue.fd, address, area);
+            if (length < 0) {
+                int errno = Libc.errno();
+                if (errno == Libc.EAGAIN || errno == Libc.EINTR) {
+                    return true;
+                }
+                // EBADFD: the device was deleted under us (ip link del); nothing more will come.
+                LOG.severe(port.name() + ": read: " + Libc.strerror(errno) + "; reader stopped");
+                return false;
+            }
+            // A read that fills the area may have been cut by the kernel: never delivered.
+            if (length < VirtioNetHeader.SIZE + 14 || length >= area) {
+                counters.rxErrors.increment();
+                continue;
+            }
+            in.setIndex(VirtioNetHeader.SIZE, (int) length);
+            if (!offloads.withHeader(in, VirtioNetHeader.flags(in, 0), VirtioNetHeader.gsoType(in, 0),
+                    VirtioNetHeader.gsoSize(in, 0), VirtioNetHeader.csumStart(in, 0), VirtioNetHeader.csumOffset(in, 0))) {
+                counters.rxErrors.increment();
+            }
+        }
+        return true;
     }
 }

@@ -45,6 +45,28 @@ public interface TenantPort extends AutoCloseable {
         default int tenantMtu(TenantPort port) {
             return Integer.MAX_VALUE;
         }
+
+        /**
+         * How many workers could read a port's queue on their own event loop (run to completion:
+         * read, cut, seal and send on one thread, no hand-off), or 0 when ports read on threads
+         * of their own.
+         */
+        default int readLoops() {
+            return 0;
+        }
+
+        /** Worker {@code worker}'s event loop, for a port's queue to be read on (0 to readLoops() - 1). */
+        default io.netty.channel.IoEventLoop readLoop(int worker) {
+            throw new UnsupportedOperationException("no read loops");
+        }
+
+        /**
+         * On a {@link #readLoop}'s thread, after each batch of frames read there: ends the batch
+         * (sends what it sealed), and adds to {@code handed[w]} the segments the batch went to
+         * worker {@code w} with (the reading worker's own included), so the reader can follow them.
+         */
+        default void readBatchEnd(int[] handed) {
+        }
     }
 
     /** A name for logs and metrics: {@code tap:tap-blue}, {@code pcap:veth-blue}, {@code udp:127.0.0.1:7001}. */

@@ -1,0 +1,235 @@
+package dev.overlay.gateway.port;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.FileDescriptor;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Logger;
+
+/**
+ * The worker half of a {@link TapPort} queue's reader: while the queue's frames nearly all go to
+ * one worker (the owner of the SA their flow is sealed with), that worker's own event loop reads
+ * the queue ({@link TenantPort.FrameSink#readLoop}): epoll reports it readable, the worker reads a
+ * batch ({@link TapReader#readBatch}), seals and sends on the spot, and ends the batch
+ * ({@link TenantPort.FrameSink#readBatchEnd}). Run to completion: no reader thread to wake and no
+ * hand-off per super-frame.
+ *
+ * <p>Who reads is decided per {@link #WINDOW} segments by where they went ({@link Window}): the
+ * queue's thread ({@link TapReader}) hands the queue to worker w's loop when seven eighths or
+ * more went to w (one flow, or one SA, carries nearly all); the loop keeps it while its worker
+ * takes three quarters, and otherwise moves it to another worker's loop on the same rule or
+ * gives it back to the thread (flows spread over several SAs: one worker reading and cutting for
+ * all of them while sealing only its share would be the bottleneck, a thread of its own is not). Only one of them reads at a time: the thread stops polling the queue before it hands
+ * over, the loop cancels its registration before it hands back.
+ *
+ * <p>Level-triggered: a queue with frames left after a batch is reported again on the loop's next
+ * round, after the worker's other work. The descriptor stays the port's: this handle never closes
+ * it, and {@link #stop} returns only once no read can still be running on it.
+ */
+final class TapLoopReader implements EpollIoHandle {
+    /** Segments between two looks at where they went. */
+    static final int WINDOW = 1024;
+    private static final Logger LOG = Logger.getLogger(TapPort.class.getName());
+
+    /** Where a window's segments went: [w] segments to worker w. */
+    static final class Window {
+        /** Not a full window yet. */
+        static final int UNDECIDED = -2;
+        /** Spread: no worker took enough. */
+        static final int SPREAD = -1;
+        final int[] handed;
+
+        Window(int workers) {
+            handed = new int[workers];
+        }
+
+        /**
+         * After a window: the worker to read on, or {@link #SPREAD} for the thread; before,
+         * {@link #UNDECIDED}. The current worker ({@code current}, -1 for the thread) keeps the
+         * queue while it took three quarters; otherwise a worker that took seven eighths gets it,
+         * and else the thread. Clears the window when it decides.
+         */
+        int decide(int current) {
+            int total = 0;
+            int top = 0;
+            for (int w = 0; w < handed.length; w++) {
+                total += handed[w];
+                if (handed[w] > handed[top]) {
+                    top = w;
+                }
+            }
+            if (total < WINDOW) {
+                return UNDECIDED;
+            }
+            int decision;
+            if (current >= 0 && handed[current] * 4L >= total * 3L) {
+                decision = current;
+            } else if (handed[top] * 8L >= total * 7L) {
+                decision = top;
+            } else {
+                decision = SPREAD;
+            }
+            java.util.Arrays.fill(handed, 0);
+            return decision;
+        }
+    }
+
+    private final TapPort port;
+    private final TapQueue queue;
+    private final AtomicBoolean closed;
+    private final PortCounters counters;
+    private final TenantPort.FrameSink sink;
+    private final FileDescriptor fd;
+    private final ByteBuf in;
+    private final long address;
+    private final int area;
+    private final SoftwareOffloads offloads;
+    private final Window window;
+    /** Gives the queue back to its thread (signals the thread's resume eventfd). */
+    private final Runnable backToThread;
+    /** The worker whose loop reads the queue now, or -1 when the thread does. */
+    private volatile int worker = -1;
+    private volatile IoEventLoop loop;
+    private volatile IoRegistration registration;
+    private long moves;
+
+    TapLoopReader(TapPort port, TapQueue queue, AtomicBoolean closed, PortCounters counters,
+                  TenantPort.FrameSink sink, ByteBuf in, long address, int area, SoftwareOffloads offloads,
+                  Window window, Runnable backToThread) {
+        this.port = port;
+        this.queue = queue;
+        this.closed = closed;
+        this.counters = counters;
+        this.sink = sink;
+        this.fd = new FileDescriptor(queue.fd);
+        this.in = in;
+        this.address = address;
+        this.area = area;
+        this.offloads = offloads;
+        this.window = window;
+        this.backToThread = backToThread;
+    }
+
+    /** The queue's thread, after its last read: worker {@code w}'s loop reads from now on. */
+    void takeOver(int w) {
+        moves++;
+        worker = w;
+        IoEventLoop next = sink.readLoop(w);
+        loop = next;
+        next.register(this).addListener(f -> {
+            if (!f.isSuccess()) {
+                LOG.warning(port.name() + ": cannot read on worker " + w + "'s loop (" + f.cause()
+                        + "); its thread reads on");
+                worker = -1;
+                backToThread.run();
+                return;
+            }
+            IoRegistration r = (IoRegistration) f.getNow();
+            registration = r;
+            if (closed.get()) {
+                r.cancel();
+            } else {
+                r.submit(EpollIoOps.EPOLLIN);
+            }
+        });
+    }
+
+    @Override
+    public FileDescriptor fd() {
+        return fd;
+    }
+
+    @Override
+    public void handle(IoRegistration r, IoEvent event) {
+        if (closed.get()) {
+            return;
+        }
+        boolean ok = TapReader.readBatch(port, queue, address, area, in, offloads, counters);
+        sink.readBatchEnd(window.handed);
+        if (!ok) {
+            r.cancel();
+            return;
+        }
+        int decision = window.decide(worker);
+        if (decision == Window.UNDECIDED || decision == worker) {
+            return;
+        }
+        // Unregistered here before anyone else reads: the queue keeps its frames meanwhile.
+        registration = null;
+        r.cancel();
+        if (decision == Window.SPREAD) {
+            worker = -1;
+            backToThread.run();
+        } else {
+            takeOver(decision);
+        }
+    }
+
+    /** Times a loop took the queue over (tests). */
+    long moves() {
+        return moves;
+    }
+
+    /** The worker whose loop reads the queue, or -1 when its thread does. */
+    int worker() {
+        return worker;
+    }
+
+    /**
+     * Stops reading, from any thread: once this returns no read of this handle runs or will run,
+     * so the port may close the descriptor. {@code closed} is already set.
+     */
+    void stop() {
+        // A move started before closed was set may have changed the loop: wait on each in turn
+        // until the one waited on is still the reader's (handle() reads nothing once closed).
+        IoEventLoop on;
+        do {
+            on = loop;
+            if (on == null) {
+                return;
+            }
+            if (on.inEventLoop()) {
+                cancel();
+                continue;
+            }
+            CountDownLatch done = new CountDownLatch(1);
+            try {
+                on.execute(() -> {
+                    cancel();
+                    done.countDown();
+                });
+            } catch (RejectedExecutionException e) {
+                continue; // the loop has stopped: it runs no handle any more
+            }
+            try {
+                // A loop that stops before running the task runs no handle either.
+                while (!done.await(10, TimeUnit.MILLISECONDS) && !on.isTerminated()) {
+                    // waiting for the loop's thread
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        } while (on != loop);
+    }
+
+    private void cancel() {
+        IoRegistration r = registration;
+        if (r != null) {
+            r.cancel();
+        }
+    }
+
+    /** Called by a loop that shuts down with this handle registered; the descriptor stays open. */
+    @Override
+    public void close() {
+        cancel();
+    }
+}

@@ -1,0 +1,228 @@
+package dev.overlay.gateway.port;
+
+import static dev.overlay.gateway.port.PortTesting.portThreads;
+import static dev.overlay.gateway.port.PortTesting.requireRoot;
+import static dev.overlay.gateway.port.PortTesting.sh;
+import static dev.overlay.gateway.port.PortTesting.uniqueName;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.overlay.config.PortConfig;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A TAP queue's reader that hands the queue to a worker's event loop while its frames go there
+ * ({@link TapLoopReader}): the thread reads first, a window later the frames arrive on the
+ * loop's thread, when they spread out the thread reads again, nothing is lost on the way, and
+ * after close() nothing more is read. The window's rule on its own, below.
+ */
+class TapLoopReaderTest {
+    private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
+    private static final int DISCARD = 9;
+
+    /** Two epoll loops for the reader; each batch's frames reported as handed to worker {@code to} (-1: 3 to 0 for 2 to 1). */
+    private static final class Sink implements TenantPort.FrameSink {
+        final IoEventLoop[] loops;
+        final ConcurrentLinkedQueue<Thread> readers = new ConcurrentLinkedQueue<>();
+        final AtomicInteger datagrams = new AtomicInteger();
+        final AtomicInteger afterClose = new AtomicInteger();
+        volatile boolean closed;
+        volatile int to = 1;
+        volatile String device;
+
+        long kernelDrops() {
+            try {
+                return Long.parseLong(Files.readString(Path.of("/sys/class/net", device, "statistics", "tx_dropped")).strip());
+            } catch (java.io.IOException e) {
+                return -1;
+            }
+        }
+        private int sinceBatch;
+        private int spread;
+
+        Sink(IoEventLoop... loops) {
+            this.loops = loops;
+        }
+
+        @Override
+        public void receive(TenantPort port, ByteBuf frame) {
+            try {
+                if (closed) {
+                    afterClose.incrementAndGet();
+                }
+                // UDP to the discard port, IPv4 without options: the test's own datagrams.
+                if (frame.readableBytes() >= 42 && frame.getUnsignedShort(frame.readerIndex() + 12) == 0x0800
+                        && frame.getUnsignedByte(frame.readerIndex() + 23) == 17
+                        && frame.getUnsignedShort(frame.readerIndex() + 36) == DISCARD) {
+                    datagrams.incrementAndGet();
+                    readers.add(Thread.currentThread());
+                }
+                sinceBatch++;
+            } finally {
+                frame.release();
+            }
+        }
+
+        @Override
+        public int readLoops() {
+            return loops.length;
+        }
+
+        @Override
+        public IoEventLoop readLoop(int worker) {
+            return loops[worker];
+        }
+
+        @Override
+        public void readBatchEnd(int[] handed) {
+            if (to < 0) {
+                for (int i = 0; i < sinceBatch; i++) {
+                    handed[spread++ % 5 < 3 ? 0 : 1]++;
+                }
+            } else {
+                handed[to] += sinceBatch;
+            }
+            sinceBatch = 0;
+        }
+    }
+
+    @Test
+    void theQueueGoesToTheLoopItsFramesGoToAndBackToItsThreadWhenTheySpreadLosingNothing() throws Exception {
+        requireRoot();
+        String tap = uniqueName("ovl");
+        int subnet = ThreadLocalRandom.current().nextInt(1, 250);
+        String local = "10.194." + subnet + ".1";
+        String peer = "10.194." + subnet + ".2";
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+        IoEventLoop first = group.next();
+        IoEventLoop second = group.next();
+        assertNotSame(first, second);
+        Sink sink = new Sink(first, second);
+        sink.device = tap;
+        int phase = 2 * TapLoopReader.WINDOW;
+        TapPort port = (TapPort) Ports.open(new PortConfig.TapPort(tap, 1), ALLOC);
+        try {
+            port.start(sink);
+            sh("ip", "addr", "add", local + "/30", "dev", tap);
+            sh("ip", "neigh", "replace", peer, "lladdr", "02:00:00:c0:ff:02", "dev", tap);
+            TapLoopReader reader = await(() -> port.loopReaders().size() == 1 ? port.loopReaders().get(0) : null);
+            assertEquals(-1, reader.worker(), "the thread reads first");
+            try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(local), 0))) {
+                InetAddress to = InetAddress.getByName(peer);
+                send(s, to, phase, sink, 0); // all handed to worker 1: its loop takes the queue
+                assertEquals(1, reader.worker());
+                assertEquals(1, reader.moves());
+                sink.to = -1; // now spread, 3 to worker 0 for 2 to worker 1: back to the thread
+                send(s, to, phase, sink, phase);
+                assertEquals(-1, reader.worker());
+                sink.to = 1; // and once more to the loop
+                send(s, to, phase, sink, 2 * phase);
+                assertEquals(1, reader.worker());
+                assertEquals(2, reader.moves());
+            }
+            List<Thread> threads = List.copyOf(sink.readers);
+            assertEquals(3 * phase, threads.size());
+            String thread = "port-tap:" + tap + "/0";
+            assertEquals(thread, threads.get(0).getName(), "read first on the port's thread");
+            int moved = indexOf(threads, second::inEventLoop, 0);
+            assertTrue(moved >= TapLoopReader.WINDOW - 64 && moved <= TapLoopReader.WINDOW + 64, "moved after a window: " + moved);
+            int back = indexOf(threads, t -> t.getName().equals(thread), moved);
+            assertTrue(back > phase, "back on the thread in the second phase: " + back);
+            assertTrue(threads.subList(moved, back).stream().allMatch(second::inEventLoop), "one reader at a time");
+            assertTrue(second.inEventLoop(threads.get(threads.size() - 1)), "read last on loop 1");
+            assertTrue(threads.stream().noneMatch(first::inEventLoop), "never on loop 0: nothing went to worker 0 alone");
+        } finally {
+            port.close();
+            sink.closed = true;
+        }
+        // close() returned: the thread has ended, no read runs on the loop and none will.
+        assertEquals(List.of(), portThreads("tap:" + tap));
+        Thread.sleep(50);
+        assertEquals(0, sink.afterClose.get());
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /**
+     * Sends {@code count} datagrams through the TAP, 32 at a time, each batch once the one before
+     * was read: far within the device's queue (500), so a frame can only go missing in a hand-over.
+     */
+    private static void send(DatagramSocket s, InetAddress to, int count, Sink sink, int before) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        for (int i = 0; i < count; i++) {
+            s.send(new DatagramPacket(new byte[64], 64, to, DISCARD));
+            if (i % 32 == 31) {
+                while (sink.datagrams.get() < before + i + 1 && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+            }
+        }
+        while (sink.datagrams.get() < before + count && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(before + count, sink.datagrams.get(), "every datagram read, none lost at a hand-over (the kernel dropped "
+                + sink.kernelDrops() + "; read by " + sink.readers.stream().collect(java.util.stream.Collectors.groupingBy(
+                        Thread::getName, java.util.stream.Collectors.counting())) + ")");
+    }
+
+    private static int indexOf(List<Thread> threads, java.util.function.Predicate<Thread> match, int from) {
+        for (int i = from; i < threads.size(); i++) {
+            if (match.test(threads.get(i))) {
+                return i;
+            }
+        }
+        throw new AssertionError("no such reader after " + from);
+    }
+
+    private static <T> T await(java.util.function.Supplier<T> value) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (T v; System.nanoTime() < deadline; Thread.sleep(5)) {
+            if ((v = value.get()) != null) {
+                return v;
+            }
+        }
+        throw new AssertionError("not within 5 s");
+    }
+
+    @Test
+    void aWindowHandsOverAtSevenEighthsKeepsAtThreeQuartersAndSpreadsBelow() {
+        TapLoopReader.Window w = new TapLoopReader.Window(3);
+        w.handed[1] = TapLoopReader.WINDOW - 1;
+        assertEquals(TapLoopReader.Window.UNDECIDED, w.decide(-1), "not a full window");
+        w.handed[0] = 1;
+        assertEquals(1, w.decide(-1), "1023 of 1024 to worker 1");
+        assertEquals(0, w.handed[1], "cleared once decided");
+        w.handed[0] = 896;
+        w.handed[2] = 128;
+        assertEquals(0, w.decide(-1), "seven eighths exactly: the thread hands over");
+        w.handed[0] = 895;
+        w.handed[2] = 129;
+        assertEquals(TapLoopReader.Window.SPREAD, w.decide(-1), "just below: the thread keeps it");
+        w.handed[0] = 768;
+        w.handed[2] = 256;
+        assertEquals(0, w.decide(0), "three quarters on the current worker: it keeps the queue");
+        w.handed[0] = 767;
+        w.handed[2] = 257;
+        assertEquals(TapLoopReader.Window.SPREAD, w.decide(0), "below: back to the thread");
+        w.handed[0] = 100;
+        w.handed[2] = 924;
+        assertEquals(2, w.decide(0), "another worker took seven eighths: the queue moves there");
+    }
+}
