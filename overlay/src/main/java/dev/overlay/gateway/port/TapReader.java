@@ -100,10 +100,13 @@ final class TapReader implements Runnable {
                 }
                 if (resumeFd >= 0 && fds.get(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 6) != 0) {
                     Libc.read(resumeFd, eight.address(), 8); // a worker gave the queue back
-                    handedOver = false;
+                    // Its worker field, volatile, written before the signal: what the worker
+                    // last did to the buffer and the window is seen here from now on.
+                    handedOver = onLoop.worker() >= 0;
                     fds.set(ValueLayout.JAVA_INT, 0, queue.fd);
                 }
                 if (handedOver) {
+                    fds.set(ValueLayout.JAVA_INT, 0, -1);
                     continue;
                 }
                 if (!readBatch(port, queue, address, area, in, offloads, counters)) {
