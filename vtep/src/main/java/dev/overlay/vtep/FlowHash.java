@@ -29,20 +29,14 @@ public final class FlowHash {
         if (length < Ethernet.HEADER_LENGTH) {
             return finish(mix(h, length));
         }
-        int type = Ethernet.etherType(frame, offset);
-        int l3 = offset + Ethernet.HEADER_LENGTH;
-        if ((type == Ethernet.TYPE_VLAN || type == Ethernet.TYPE_QINQ) && end - l3 >= 4) {
-            type = frame.getUnsignedShort(l3 + 2);
-            l3 += 4;
-        }
+        int l3 = networkOffset(frame, offset, end);
+        int type = frame.getUnsignedShort(l3 - 2);
         if (type == Ethernet.TYPE_IPV4 && end - l3 >= Ipv4.HEADER_LENGTH) {
             int protocol = frame.getUnsignedByte(l3 + 9);
             h = mix(h, frame.getInt(l3 + 12));
             h = mix(h, frame.getInt(l3 + 16));
-            boolean fragment = (frame.getUnsignedShort(l3 + 6)
-                    & (Ipv4.MORE_FRAGMENTS | Ipv4.OFFSET_MASK)) != 0;
-            int l4 = l3 + (frame.getUnsignedByte(l3) & 0x0F) * 4;
-            if (!fragment && hasPorts(protocol) && end - l4 >= 4) {
+            int l4 = ipv4Ports(frame, l3, end, protocol);
+            if (l4 >= 0) {
                 h = mix(h, frame.getInt(l4));
             }
             return finish(mix(h, protocol));
@@ -58,13 +52,7 @@ public final class FlowHash {
             }
             return finish(mix(h, next));
         }
-        long dst = Ethernet.destination(frame, offset);
-        long src = Ethernet.source(frame, offset);
-        h = mix(h, (int) (dst >>> 32));
-        h = mix(h, (int) dst);
-        h = mix(h, (int) (src >>> 32));
-        h = mix(h, (int) src);
-        return finish(mix(h, type));
+        return macs(h, Ethernet.destination(frame, offset), Ethernet.source(frame, offset), type);
     }
 
     /**
@@ -79,20 +67,14 @@ public final class FlowHash {
         if (length < Ethernet.HEADER_LENGTH) {
             return finish(mix(h, length));
         }
-        int type = Ethernet.etherType(frame, offset);
-        int l3 = offset + Ethernet.HEADER_LENGTH;
-        if ((type == Ethernet.TYPE_VLAN || type == Ethernet.TYPE_QINQ) && end - l3 >= 4) {
-            type = frame.getUnsignedShort(l3 + 2);
-            l3 += 4;
-        }
+        int l3 = networkOffset(frame, offset, end);
+        int type = frame.getUnsignedShort(l3 - 2);
         if (type == Ethernet.TYPE_IPV4 && end - l3 >= Ipv4.HEADER_LENGTH) {
             int protocol = frame.getUnsignedByte(l3 + 9);
             int a = frame.getInt(l3 + 12);
             int b = frame.getInt(l3 + 16);
-            boolean fragment = (frame.getUnsignedShort(l3 + 6)
-                    & (Ipv4.MORE_FRAGMENTS | Ipv4.OFFSET_MASK)) != 0;
-            int l4 = l3 + (frame.getUnsignedByte(l3) & 0x0F) * 4;
-            int ports = !fragment && hasPorts(protocol) && end - l4 >= 4 ? frame.getInt(l4) : 0;
+            int l4 = ipv4Ports(frame, l3, end, protocol);
+            int ports = l4 >= 0 ? frame.getInt(l4) : 0;
             int pa = ports >>> 16;
             int pb = ports & 0xFFFF;
             int order = a != b ? Integer.compareUnsigned(a, b) : Integer.compare(pa, pb);
@@ -131,13 +113,33 @@ public final class FlowHash {
         }
         long dst = Ethernet.destination(frame, offset);
         long src = Ethernet.source(frame, offset);
-        long lo = Math.min(dst, src);
-        long hi = Math.max(dst, src);
-        h = mix(h, (int) (lo >>> 32));
-        h = mix(h, (int) lo);
-        h = mix(h, (int) (hi >>> 32));
-        h = mix(h, (int) hi);
+        return macs(h, Math.min(dst, src), Math.max(dst, src), type);
+    }
+
+    /** A frame that is neither IPv4 nor IPv6 hashes on two MACs (48 bits in a long each) and its EtherType. */
+    private static int macs(int h, long first, long second, int type) {
+        h = mix(h, (int) (first >>> 32));
+        h = mix(h, (int) first);
+        h = mix(h, (int) (second >>> 32));
+        h = mix(h, (int) second);
         return finish(mix(h, type));
+    }
+
+    /** Where the network header starts: after the Ethernet header and one 802.1Q or 802.1ad tag, if any; its EtherType is the two bytes before. */
+    private static int networkOffset(ByteBuf frame, int offset, int end) {
+        int type = Ethernet.etherType(frame, offset);
+        int l3 = offset + Ethernet.HEADER_LENGTH;
+        if ((type == Ethernet.TYPE_VLAN || type == Ethernet.TYPE_QINQ) && end - l3 >= 4) {
+            l3 += 4;
+        }
+        return l3;
+    }
+
+    /** Where an IPv4 packet's ports are (its transport header), or -1: a fragment, a protocol without ports, or too short. */
+    private static int ipv4Ports(ByteBuf frame, int l3, int end, int protocol) {
+        boolean fragment = (frame.getUnsignedShort(l3 + 6) & (Ipv4.MORE_FRAGMENTS | Ipv4.OFFSET_MASK)) != 0;
+        int l4 = l3 + (frame.getUnsignedByte(l3) & 0x0F) * 4;
+        return !fragment && hasPorts(protocol) && end - l4 >= 4 ? l4 : -1;
     }
 
     private static boolean hasPorts(int protocol) {
