@@ -433,16 +433,18 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    /**
-     * Each SA's partner: the k-th outbound SA to a peer for some tenants and the k-th inbound SA
-     * from that peer for the same tenants, in config order. A flow and its replies pick the same
-     * place in the list at both ends ({@code OverlayEncap.outboundSa}, a symmetric hash), so when
-     * both configs list a tunnel's SAs in the same order, as generated configs do, partners
-     * carry the two directions of the same flows; one owner for both keeps a TCP flow's data and
-     * its ACKs on one worker at each end, with no hand-off between them.
-     */
+    /** {@code -Doverlay.sa.pair-owners=false}: every SA gets its owner alone, by load (A/B, and a way out). */
     static final boolean PAIR_OWNERS = !"false".equals(System.getProperty("overlay.sa.pair-owners"));
 
+    /**
+     * The SA each SA takes its owner from, if it has one: the k-th outbound SA to a peer for some
+     * tenants and the k-th inbound SA from that peer for the same tenants, in config order, are
+     * partners. A flow and its replies pick the same place in the list at both ends
+     * ({@code OverlayEncap.outboundSa}, a symmetric hash), so when both configs list a tunnel's
+     * SAs in the same order, as generated configs do, partners carry the two directions of the
+     * same flows; one owner for both keeps a TCP flow's data and its ACKs on one worker at each
+     * end, with no hand-off between them. An SA beyond the pairs follows the one before it.
+     */
     static Map<SaConfig, SaConfig> partners(List<SaConfig> sas) {
         Map<String, List<SaConfig>> out = new java.util.HashMap<>();
         Map<String, List<SaConfig>> in = new java.util.HashMap<>();
@@ -451,14 +453,29 @@ public final class Gateway implements AutoCloseable {
             (sa.direction() == SaConfig.Direction.OUT ? out : in).computeIfAbsent(key, k -> new ArrayList<>()).add(sa);
         }
         Map<SaConfig, SaConfig> partners = new java.util.IdentityHashMap<>();
-        out.forEach((key, outs) -> {
+        for (String key : union(out.keySet(), in.keySet())) {
+            List<SaConfig> outs = out.getOrDefault(key, List.of());
             List<SaConfig> ins = in.getOrDefault(key, List.of());
-            for (int k = 0; k < Math.min(outs.size(), ins.size()); k++) {
+            int pairs = Math.min(outs.size(), ins.size());
+            for (int k = 0; k < pairs; k++) {
                 partners.put(outs.get(k), ins.get(k));
                 partners.put(ins.get(k), outs.get(k));
             }
-        });
+            // One more of a kind than the other has: a rollover's new SA beside the old one
+            // (make before break). It follows the SA before it in its list, so the old SA's
+            // packets and the new one's are opened (or sealed) on one worker, in order.
+            List<SaConfig> longer = outs.size() > ins.size() ? outs : ins;
+            for (int k = Math.max(pairs, 1); k < longer.size(); k++) {
+                partners.put(longer.get(k), longer.get(k - 1));
+            }
+        }
         return partners;
+    }
+
+    private static java.util.Set<String> union(java.util.Set<String> a, java.util.Set<String> b) {
+        java.util.Set<String> all = new java.util.TreeSet<>(a);
+        all.addAll(b);
+        return all;
     }
 
     /** {@code run}'s echo of {@code check}'s warning: without a state directory a restart reuses nonces. */

@@ -30,7 +30,7 @@ class SaPartnersTest {
     }
 
     @Test
-    void theKthOutboundAndInboundSaOfAPeerAndItsTenantsArePartners() {
+    void theKthOutboundAndInboundSaOfAPeerAndItsTenantsArePartnersAndExtrasFollowTheirSibling() {
         String yaml = """
                 gateway:
                   name: gw-a
@@ -55,7 +55,7 @@ class SaPartnersTest {
                 + sa("0xb002", "in", "gw-b", "blue")
                 + sa("0xa002", "out", "gw-b", "blue")
                 + sa("0xa003", "out", "gw-c", "blue") // no inbound SA from gw-c: alone
-                + sa("0xa004", "out", "gw-b", "blue") // a third out, only two in: alone
+                + sa("0xa004", "out", "gw-b", "blue") // a third out, only two in (a rollover's new SA)
                 + sa("0xc002", "out", "gw-b", "red");
         ConfigResult r = ConfigLoader.parse(Path.of("partners.yaml"), yaml);
         OverlayConfig config = r.config().orElseThrow(() -> new AssertionError(r.errors().toString()));
@@ -64,9 +64,9 @@ class SaPartnersTest {
         assertEquals(0xa001L, partnerOf(config, partners, 0xb001));
         assertEquals(0xb002L, partnerOf(config, partners, 0xa002), "in config order, wherever they stand");
         assertEquals(0xc002L, partnerOf(config, partners, 0xc001));
-        assertNull(partners.get(byId(config, 0xa003)));
-        assertNull(partners.get(byId(config, 0xa004)));
-        assertEquals(6, partners.size());
+        assertNull(partners.get(byId(config, 0xa003)), "alone of its kind: no partner");
+        assertEquals(0xa002L, partnerOf(config, partners, 0xa004), "beyond the pairs: follows the SA before it");
+        assertEquals(7, partners.size());
     }
 
     private static long partnerOf(OverlayConfig config, Map<SaConfig, SaConfig> partners, long spi) {
