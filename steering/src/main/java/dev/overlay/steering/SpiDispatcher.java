@@ -59,14 +59,6 @@ public final class SpiDispatcher implements Dispatcher {
      *     reserved for IANA but used by peers (OpenDataPlane, DPDK), are owned like any other
      */
     public synchronized int assign(Direction direction, int spi) {
-        if (spi == 0) {
-            throw new IllegalArgumentException("spi: 0 (expected: 1..0xffffffff)");
-        }
-        Long key = key(direction, spi);
-        Integer existing = owners.get(key);
-        if (existing != null) {
-            return existing;
-        }
         int owner = SteeringHash.pick(spi, workers);
         for (int i = 1; i < workers; i++) {
             int w = (owner + i) % workers;
@@ -74,10 +66,7 @@ public final class SpiDispatcher implements Dispatcher {
                 owner = w;
             }
         }
-        load[owner]++;
-        owners.put(key, owner);
-        table = OwnerTable.build(owners);
-        return owner;
+        return assign(direction, spi, owner); // checks the SPI, and keeps an owner already given
     }
 
     /**

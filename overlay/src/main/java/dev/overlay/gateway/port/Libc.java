@@ -236,6 +236,15 @@ final class Libc {
         }
     }
 
+    /** Adds 1 to eventfd {@code fd}, waking whoever polls it. */
+    static void eventfdSignal(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(JAVA_LONG);
+            one.set(JAVA_LONG, 0, 1L);
+            write(fd, one.address(), 8);
+        }
+    }
+
     static int bind(int fd, MemorySegment address, int length) {
         try {
             return (int) BIND.invokeExact(STATE.get(), fd, address, length);

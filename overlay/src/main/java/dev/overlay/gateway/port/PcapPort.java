@@ -2,9 +2,6 @@ package dev.overlay.gateway.port;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
@@ -159,12 +156,8 @@ final class PcapPort implements TenantPort, VnetGro.Device {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
-            one.set(ValueLayout.JAVA_LONG, 0, 1L);
-            // Never read back, so the eventfd stays readable and the reader wakes whenever it polls.
-            Libc.write(wakeFd, one.address(), 8);
-        }
+        // Never read back, so the eventfd stays readable and the reader wakes whenever it polls.
+        Libc.eventfdSignal(wakeFd);
         boolean interrupted = false;
         Thread thread = reader;
         while (thread != null && thread.isAlive()) {

@@ -3,9 +3,6 @@ package dev.overlay.gateway.port;
 import dev.overlay.datapath.Buffers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -218,12 +215,8 @@ final class TapPort implements TenantPort, VnetGro.Device {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
-            one.set(ValueLayout.JAVA_LONG, 0, 1L);
-            // Never read back, so the eventfd stays readable and every poller wakes.
-            Libc.write(wakeFd, one.address(), 8);
-        }
+        // Never read back, so the eventfd stays readable and every poller wakes.
+        Libc.eventfdSignal(wakeFd);
         boolean interrupted = false;
         for (Thread reader : readers) {
             while (reader.isAlive()) {

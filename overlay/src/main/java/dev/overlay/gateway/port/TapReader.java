@@ -74,7 +74,7 @@ final class TapReader implements Runnable {
             MemorySegment eight = arena.allocate(ValueLayout.JAVA_LONG);
             if (resumeFd >= 0) {
                 onLoop = new TapLoopReader(port, queue, closed, counters, sink, in, address, area, offloads, window,
-                        () -> signal(resumeFd));
+                        () -> Libc.eventfdSignal(resumeFd));
                 port.adopt(onLoop);
             }
             MemorySegment fds = arena.allocate(3L * Libc.POLLFD_SIZE, 8);
@@ -103,10 +103,11 @@ final class TapReader implements Runnable {
                     // Its worker field, volatile, written before the signal: what the worker
                     // last did to the buffer and the window is seen here from now on.
                     handedOver = onLoop.worker() >= 0;
-                    fds.set(ValueLayout.JAVA_INT, 0, queue.fd);
+                    if (!handedOver) {
+                        fds.set(ValueLayout.JAVA_INT, 0, queue.fd);
+                    }
                 }
                 if (handedOver) {
-                    fds.set(ValueLayout.JAVA_INT, 0, -1);
                     continue;
                 }
                 if (!readBatch(port, queue, address, area, in, offloads, counters)) {
@@ -130,15 +131,6 @@ final class TapReader implements Runnable {
                 Libc.close(resumeFd);
             }
             in.release();
-        }
-    }
-
-    /** Adds 1 to eventfd {@code fd}, waking its poller. */
-    private static void signal(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
-            one.set(ValueLayout.JAVA_LONG, 0, 1L);
-            Libc.write(fd, one.address(), 8);
         }
     }
 
