@@ -112,7 +112,7 @@ final class Pipeline {
 
         @Override
         public int readLoops() {
-            return loops != null && READ_ON_WORKER ? loops.workers() : 0;
+            return loops != null ? loops.workers() : 0;
         }
 
         @Override
@@ -137,17 +137,10 @@ final class Pipeline {
             }
         }
     };
-    /**
-     * A TAP queue whose frames nearly all go to one worker is read by that worker's event loop,
-     * which seals and sends them on the spot, instead of by its reader thread handing every
-     * super-frame on (with per-worker sockets; TapLoopReader). {@code
-     * -Doverlay.tap.read-on-worker=false} keeps the thread reading always (A/B, and a way out).
-     */
-    static final boolean READ_ON_WORKER = !"false".equals(System.getProperty("overlay.tap.read-on-worker"));
     /** The workers' event loops (per-worker sockets), or null. */
     private final WorkerLoops loops;
     /**
-     * [o]: the segments this thread, a port reader that calls readBatchEnd (a TAP queue's thread or
+     * [o]: the segments this thread, a port reader that calls readBatchEnd (a port's reader thread or
      * worker half), went on with to worker o since its last batch end; null on other threads.
      */
     private final ThreadLocal<int[]> handedOn = new ThreadLocal<>();

@@ -35,6 +35,12 @@ final class PacketReader implements Runnable {
     private static final long STATISTICS_NANOS = 100_000_000;
     private static final int VLAN_ROOM = 4;
     private static final int TPID_8021Q = 0x8100;
+    /**
+     * A socket whose frames nearly all go to one worker is read by that worker's event loop
+     * ({@link LoopReader}), as a TAP queue is; {@code -Doverlay.pcap.read-on-worker=false} keeps
+     * this thread reading always (A/B, and a way out).
+     */
+    static final boolean READ_ON_WORKER = !"false".equals(System.getProperty("overlay.pcap.read-on-worker"));
 
     // struct msghdr (LP64): name, namelen, iov, iovlen, control, controllen, flags.
     private static final int MSGHDR_SIZE = 56;
@@ -59,6 +65,14 @@ final class PacketReader implements Runnable {
     private final TenantPort.FrameSink sink;
     private boolean saidDown;
     private boolean saidUndescribed;
+    // Set at the start of run(); used by whichever of the thread and a worker's loop reads.
+    private int header;
+    private int area;
+    private ByteBuf in;
+    private SoftwareOffloads offloads;
+    private MemorySegment msg;
+    private MemorySegment from;
+    private MemorySegment control;
 
     PacketReader(PcapPort port, PacketSocket socket, int wakeFd, AtomicBoolean closed,
                  ByteBufAllocator alloc, PortCounters counters, TenantPort.FrameSink sink) {
@@ -72,43 +86,64 @@ final class PacketReader implements Runnable {
     }
 
     /**
-     * 1. poll the socket and the wake eventfd 2. recvmsg a frame (and its virtio header, its
-     * sender's packet type, its auxdata) into the reader's buffer 3. skip what this host sent, put
-     * back a VLAN tag 4. hand it to the sink, its checksum completed, a super-frame as its segments.
+     * 1. poll the socket, the wake eventfd and (with worker loops) the resume eventfd 2. recvmsg a
+     * batch of frames, each with its virtio header, its sender's packet type and its auxdata, into
+     * the reader's buffer ({@link #readBatch}) 3. skip what this host sent, put back a VLAN tag
+     * 4. hand each to the sink, its checksum completed, a super-frame as its segments 5. with
+     * worker loops, after each window, hand the socket to the worker its frames went to
+     * ({@link LoopReader}) and stop polling it until that worker gives it back; the kernel's drop
+     * count is still read here meanwhile.
      */
     @Override
     public void run() {
-        int header = socket.vnetHeader ? VirtioNetHeader.SIZE : 0;
-        int area = VLAN_ROOM + header + SoftwareOffloads.MAX_SUPER_FRAME;
-        ByteBuf in = alloc.directBuffer(area, area);
-        SoftwareOffloads offloads = new SoftwareOffloads(port, alloc, counters, sink, LOG);
-        try (Arena arena = Arena.ofConfined()) {
+        header = socket.vnetHeader ? VirtioNetHeader.SIZE : 0;
+        area = VLAN_ROOM + header + SoftwareOffloads.MAX_SUPER_FRAME;
+        in = alloc.directBuffer(area, area);
+        offloads = new SoftwareOffloads(port, alloc, counters, sink, LOG);
+        int loops = READ_ON_WORKER ? sink.readLoops() : 0;
+        int resumeFd = loops > 0 ? Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK) : -1;
+        if (loops > 0 && resumeFd < 0) {
+            LOG.warning(port.name() + ": eventfd: " + Libc.strerror(Libc.errno()) + "; the socket is read on this thread only");
+        }
+        LoopReader.Window window = new LoopReader.Window(Math.max(1, loops));
+        LoopReader onLoop = null;
+        // Shared: a worker's loop reads into these while it holds the socket.
+        try (Arena arena = Arena.ofShared()) {
             long address = NativeMemory.address(in, 0, area);
-            MemorySegment msg = arena.allocate(MSGHDR_SIZE, 8);
-            MemorySegment from = arena.allocate(PacketSocket.SOCKADDR_LL_SIZE, 8);
+            msg = arena.allocate(MSGHDR_SIZE, 8);
+            from = arena.allocate(PacketSocket.SOCKADDR_LL_SIZE, 8);
             MemorySegment iov = arena.allocate(16, 8);
-            MemorySegment control = arena.allocate(CONTROL_SIZE, 8);
+            control = arena.allocate(CONTROL_SIZE, 8);
             iov.set(ValueLayout.JAVA_LONG, 0, address + VLAN_ROOM);
             iov.set(ValueLayout.JAVA_LONG, 8, area - VLAN_ROOM);
             msg.set(ValueLayout.ADDRESS, MSG_NAME, from);
             msg.set(ValueLayout.ADDRESS, MSG_IOV, iov);
             msg.set(ValueLayout.JAVA_LONG, MSG_IOVLEN, 1);
             msg.set(ValueLayout.ADDRESS, MSG_CONTROL, control);
-            MemorySegment fds = arena.allocate(2L * Libc.POLLFD_SIZE, 8);
+            MemorySegment eight = arena.allocate(ValueLayout.JAVA_LONG);
+            if (resumeFd >= 0) {
+                onLoop = new LoopReader(port.name(), socket.fd, closed, sink, this::readBatch, window,
+                        () -> Libc.eventfdSignal(resumeFd));
+                port.adopt(onLoop);
+            }
+            MemorySegment fds = arena.allocate(3L * Libc.POLLFD_SIZE, 8);
             fds.set(ValueLayout.JAVA_INT, 0, socket.fd);
             fds.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
             fds.set(ValueLayout.JAVA_INT, Libc.POLLFD_SIZE, wakeFd);
             fds.set(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 4, Libc.POLLIN);
+            fds.set(ValueLayout.JAVA_INT, 2L * Libc.POLLFD_SIZE, resumeFd); // poll(2) skips a negative fd
+            fds.set(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 4, Libc.POLLIN);
             MemorySegment stats = arena.allocate(8, 4); // struct tpacket_stats: packets, drops
             MemorySegment statsLength = arena.allocate(ValueLayout.JAVA_INT);
             long statsAt = System.nanoTime();
+            boolean handedOver = false;
             while (!closed.get()) {
                 if (System.nanoTime() - statsAt > STATISTICS_NANOS) {
                     statsAt = System.nanoTime();
                     kernelDrops(stats, statsLength);
                 }
                 // A second at most, so the drop count is read even when traffic has stopped.
-                int ready = Libc.poll(fds, 2, 1_000);
+                int ready = Libc.poll(fds, 3, 1_000);
                 if (ready < 0) {
                     int errno = Libc.errno();
                     if (errno == Libc.EINTR) {
@@ -120,36 +155,69 @@ final class PacketReader implements Runnable {
                 if (fds.get(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 6) != 0) {
                     return; // close() signalled the eventfd
                 }
-                if (ready == 0) {
+                if (resumeFd >= 0 && fds.get(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 6) != 0) {
+                    Libc.read(resumeFd, eight.address(), 8); // a worker gave the socket back
+                    // Its worker field, volatile, written before the signal: what the worker
+                    // last did to the buffer, the window and the flags is seen here from now on.
+                    handedOver = onLoop.worker() >= 0;
+                    if (!handedOver) {
+                        fds.set(ValueLayout.JAVA_INT, 0, socket.fd);
+                    }
+                }
+                if (handedOver || ready == 0) {
                     continue;
                 }
-                for (int n = 0; n < READ_BATCH; n++) {
-                    msg.set(ValueLayout.JAVA_INT, MSG_NAMELEN, PacketSocket.SOCKADDR_LL_SIZE);
-                    msg.set(ValueLayout.JAVA_LONG, MSG_CONTROLLEN, CONTROL_SIZE);
-                    msg.set(ValueLayout.JAVA_INT, MSG_FLAGS, 0);
-                    long length = Libc.recvmsg(socket.fd, msg, 0);
-                    if (length < 0) {
-                        if (!readable(Libc.errno())) {
-                            return;
-                        }
-                        break;
-                    }
-                    if (from.get(ValueLayout.JAVA_BYTE, PacketSocket.SOCKADDR_LL_PKTTYPE) == PacketSocket.PACKET_OUTGOING) {
-                        continue; // sent by this host (a kernel without PACKET_IGNORE_OUTGOING)
-                    }
-                    if ((msg.get(ValueLayout.JAVA_INT, MSG_FLAGS) & Libc.MSG_TRUNC) != 0
-                            || length < header + 14 || length >= area - VLAN_ROOM) {
-                        counters.rxErrors.increment(); // cut by the kernel, or no Ethernet header
-                        continue;
-                    }
-                    if (!frame(in, (int) length, header, msg, control, offloads)) {
-                        counters.rxErrors.increment();
+                if (!readBatch()) {
+                    return;
+                }
+                if (onLoop != null) {
+                    sink.readBatchEnd(window.handed);
+                    int worker = window.decide(-1);
+                    if (worker >= 0) {
+                        handedOver = true;
+                        fds.set(ValueLayout.JAVA_INT, 0, -1); // not polled while a worker reads it
+                        onLoop.takeOver(worker);
                     }
                 }
             }
         } finally {
+            if (onLoop != null) {
+                onLoop.stop(); // no read of the worker half runs any more: the buffer is free
+            }
+            if (resumeFd >= 0) {
+                Libc.close(resumeFd);
+            }
             in.release();
         }
+    }
+
+    /**
+     * Up to {@link #READ_BATCH} frames (non-blocking recvmsg), each to the sink; stops early when
+     * the socket is empty. False when the socket failed for good, which is logged: nobody reads
+     * it again. Runs on the reader's thread or, handed over, on a worker's loop: one at a time.
+     */
+    private boolean readBatch() {
+        for (int n = 0; n < READ_BATCH; n++) {
+            msg.set(ValueLayout.JAVA_INT, MSG_NAMELEN, PacketSocket.SOCKADDR_LL_SIZE);
+            msg.set(ValueLayout.JAVA_LONG, MSG_CONTROLLEN, CONTROL_SIZE);
+            msg.set(ValueLayout.JAVA_INT, MSG_FLAGS, 0);
+            long length = Libc.recvmsg(socket.fd, msg, 0); // the socket is non-blocking
+            if (length < 0) {
+                return readable(Libc.errno());
+            }
+            if (from.get(ValueLayout.JAVA_BYTE, PacketSocket.SOCKADDR_LL_PKTTYPE) == PacketSocket.PACKET_OUTGOING) {
+                continue; // sent by this host (a kernel without PACKET_IGNORE_OUTGOING)
+            }
+            if ((msg.get(ValueLayout.JAVA_INT, MSG_FLAGS) & Libc.MSG_TRUNC) != 0
+                    || length < header + 14 || length >= area - VLAN_ROOM) {
+                counters.rxErrors.increment(); // cut by the kernel, or no Ethernet header
+                continue;
+            }
+            if (!frame(in, (int) length, header, msg, control, offloads)) {
+                counters.rxErrors.increment();
+            }
+        }
+        return true;
     }
 
     /** Adds the frames the kernel dropped since the last call (reading PACKET_STATISTICS resets them). */

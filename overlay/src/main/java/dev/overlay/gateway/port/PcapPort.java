@@ -25,6 +25,9 @@ import java.util.logging.Logger;
  *
  * <p>Costs: one recvmsg(2) per frame or super-frame into the reader's buffer and one copy into a
  * pooled buffer (or one per segment); one write(2) per frame or writev(2) per coalesced train.
+ * With per-worker sockets the reader thread hands the socket to a worker's event loop while
+ * nearly all its frames go to that worker ({@link LoopReader}, as a TAP queue's reader does): the
+ * worker reads, cuts, seals and sends them itself, with no thread to wake and no hand-off.
  *
  * <p>{@link #close()} signals the reader through an eventfd, joins it, waits for senders inside a
  * write to leave, and only then closes the socket, so no call lands on a reused descriptor number.
@@ -56,6 +59,8 @@ final class PcapPort implements TenantPort, VnetGro.Device {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ThreadLocal<VnetGro> gro = ThreadLocal.withInitial(() -> new VnetGro(this));
     private volatile Thread reader;
+    /** The worker half of the reader ({@link LoopReader}), once the reader made it (tests). */
+    private volatile LoopReader loopReader;
 
     private PcapPort(String interfaceName, PacketSocket socket, int wakeFd, ByteBufAllocator alloc) {
         this.interfaceName = interfaceName;
@@ -107,6 +112,16 @@ final class PcapPort implements TenantPort, VnetGro.Device {
                 new PacketReader(this, socket, wakeFd, closed, alloc, counters, sink));
         reader = thread;
         thread.start();
+    }
+
+    /** The reader's worker half, or null while there is none (tests watch hand-overs through it). */
+    LoopReader loopReader() {
+        return loopReader;
+    }
+
+    /** The reader made its worker half (it stops it before it ends). */
+    void adopt(LoopReader half) {
+        loopReader = half;
     }
 
     /** The reader has a thread of its own and the socket's 4 MB receive buffer holds frames meanwhile. */

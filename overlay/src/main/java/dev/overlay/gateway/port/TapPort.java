@@ -47,8 +47,8 @@ final class TapPort implements TenantPort, VnetGro.Device {
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final List<Thread> readers = new ArrayList<>();
-    /** The worker halves of the queues' readers ({@link TapLoopReader}). */
-    private final List<TapLoopReader> loopReaders = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The worker halves of the queues' readers ({@link LoopReader}). */
+    private final List<LoopReader> loopReaders = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Each sending thread's software GRO (sendHeld, flush). */
     private final ThreadLocal<VnetGro> gro = ThreadLocal.withInitial(() -> new VnetGro(this));
 
@@ -133,12 +133,12 @@ final class TapPort implements TenantPort, VnetGro.Device {
     }
 
     /** The worker halves of the queues' readers (none without worker loops), for tests. */
-    List<TapLoopReader> loopReaders() {
+    List<LoopReader> loopReaders() {
         return List.copyOf(loopReaders);
     }
 
     /** A queue's reader thread made its worker half (the thread stops it before it ends). */
-    void adopt(TapLoopReader reader) {
+    void adopt(LoopReader reader) {
         loopReaders.add(reader);
     }
 

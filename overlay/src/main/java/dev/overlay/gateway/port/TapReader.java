@@ -11,7 +11,7 @@ import java.util.logging.Logger;
 
 /**
  * The reader of one {@link TapPort} queue, on a thread of its own (which, with worker loops,
- * hands the queue to a worker while its frames all go there: {@link TapLoopReader}): it polls the
+ * hands the queue to a worker while its frames all go there: {@link LoopReader}): it polls the
  * queue and the port's wake eventfd, reads a virtio header and a frame (or a TSO super-frame) per read(2) into
  * its own 65 KB buffer, and hands the sink each frame in a pooled direct buffer after
  * {@link Buffers#HEADROOM}, or a TCP super-frame as its MSS-sized segments (software GSO:
@@ -24,6 +24,12 @@ final class TapReader implements Runnable {
     private static final Logger LOG = Logger.getLogger(TapPort.class.getName());
     /** Frames read without returning to poll, so a closing port is noticed under load. */
     private static final int READ_BATCH = 64;
+    /**
+     * A queue whose frames nearly all go to one worker is read by that worker's event loop
+     * ({@link LoopReader}); {@code -Doverlay.tap.read-on-worker=false} keeps this thread reading
+     * always (A/B, and a way out).
+     */
+    static final boolean READ_ON_WORKER = !"false".equals(System.getProperty("overlay.tap.read-on-worker"));
 
     private final TapPort port;
     private final String name;
@@ -56,24 +62,25 @@ final class TapReader implements Runnable {
      * virtio header and a frame into the reader's buffer 3. hand the frame to the sink in a pooled
      * buffer of its own, its checksum completed, or a TCP super-frame as its MSS-sized segments
      * (software GSO) 4. with worker loops, after each window, hand the queue to the worker its
-     * frames went to ({@link TapLoopReader}) and stop polling it until that worker gives it back.
+     * frames went to ({@link LoopReader}) and stop polling it until that worker gives it back.
      */
     private void readLoop(TapQueue queue, TenantPort.FrameSink sink) {
         int area = VirtioNetHeader.SIZE + SoftwareOffloads.MAX_SUPER_FRAME;
         ByteBuf in = alloc.directBuffer(area, area);
         SoftwareOffloads offloads = new SoftwareOffloads(port, alloc, counters, sink, LOG);
-        int loops = sink.readLoops();
+        int loops = READ_ON_WORKER ? sink.readLoops() : 0;
         int resumeFd = loops > 0 ? Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK) : -1;
         if (loops > 0 && resumeFd < 0) {
             LOG.warning(name + ": eventfd: " + Libc.strerror(Libc.errno()) + "; the queue is read on this thread only");
         }
-        TapLoopReader.Window window = new TapLoopReader.Window(Math.max(1, loops));
-        TapLoopReader onLoop = null;
+        LoopReader.Window window = new LoopReader.Window(Math.max(1, loops));
+        LoopReader onLoop = null;
         try (Arena arena = Arena.ofConfined()) {
             long address = NativeMemory.address(in, 0, area);
             MemorySegment eight = arena.allocate(ValueLayout.JAVA_LONG);
             if (resumeFd >= 0) {
-                onLoop = new TapLoopReader(port, queue, closed, counters, sink, in, address, area, offloads, window,
+                onLoop = new LoopReader(name, queue.fd, closed, sink,
+                        () -> readBatch(port, queue, address, area, in, offloads, counters), window,
                         () -> Libc.eventfdSignal(resumeFd));
                 port.adopt(onLoop);
             }

@@ -2,6 +2,7 @@ package dev.overlay.gateway.port;
 
 import static dev.overlay.gateway.port.PortTesting.portThreads;
 import static dev.overlay.gateway.port.PortTesting.requireRoot;
+import static dev.overlay.gateway.port.PortTesting.run;
 import static dev.overlay.gateway.port.PortTesting.sh;
 import static dev.overlay.gateway.port.PortTesting.uniqueName;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,12 +30,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * A TAP queue's reader that hands the queue to a worker's event loop while its frames go there
- * ({@link TapLoopReader}): the thread reads first, a window later the frames arrive on the
- * loop's thread, when they spread out the thread reads again, nothing is lost on the way, and
- * after close() nothing more is read. The window's rule on its own, below.
+ * A port's reader that hands its descriptor to a worker's event loop while its frames go there
+ * ({@link LoopReader}), for a TAP queue and for a pcap port's packet socket: the thread reads
+ * first, a window later the frames arrive on the loop's thread, when they spread out the thread
+ * reads again, nothing is lost on the way, and after close() nothing more is read. The window's
+ * rule on its own, below.
  */
-class TapLoopReaderTest {
+class LoopReaderTest {
     private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
     private static final int DISCARD = 9;
 
@@ -105,29 +107,69 @@ class TapLoopReaderTest {
     }
 
     @Test
-    void theQueueGoesToTheLoopItsFramesGoToAndBackToItsThreadWhenTheySpreadLosingNothing() throws Exception {
+    void aTapQueueGoesToTheLoopItsFramesGoToAndBackToItsThreadWhenTheySpreadLosingNothing() throws Exception {
         requireRoot();
         String tap = uniqueName("ovl");
-        int subnet = ThreadLocalRandom.current().nextInt(1, 250);
-        String local = "10.194." + subnet + ".1";
-        String peer = "10.194." + subnet + ".2";
+        String[] addresses = addresses();
+        TapPort port = (TapPort) Ports.open(new PortConfig.TapPort(tap, 1), ALLOC);
+        handsOverAndBack(port, tap, "tap:" + tap, "port-tap:" + tap + "/0", addresses,
+                () -> port.loopReaders().size() == 1 ? port.loopReaders().get(0) : null);
+    }
+
+    /**
+     * The same for a pcap port on one end of a veth pair: the test's datagrams leave through the
+     * other end (its address and the peer's neighbour entry on it), so the port reads them inbound.
+     */
+    @Test
+    void aPcapPortsSocketGoesToTheLoopItsFramesGoToAndBackToItsThreadWhenTheySpreadLosingNothing() throws Exception {
+        requireRoot();
+        String near = uniqueName("ovl");
+        String far = near + "f";
+        String[] addresses = addresses();
+        sh("ip", "link", "add", near, "type", "veth", "peer", "name", far);
+        try {
+            sh("ip", "link", "set", near, "up");
+            PcapPort port = (PcapPort) Ports.open(new PortConfig.PcapPort(near), ALLOC);
+            handsOverAndBack(port, far, "pcap:" + near, "port-pcap:" + near, addresses, port::loopReader);
+        } finally {
+            run("ip", "link", "del", near);
+        }
+    }
+
+    /** A local and a peer address in a /30 of 10.194.0.0/16 (random, so that runs side by side differ). */
+    private static String[] addresses() {
+        int subnet = ThreadLocalRandom.current().nextInt(1, 64) * 4;
+        return new String[] {"10.194." + subnet + ".1", "10.194." + subnet + ".2"};
+    }
+
+    /**
+     * Starts {@code port} with two loops, gives {@code device} (the TAP, or the veth end that
+     * sends to the port) the local address and a neighbour entry for the peer, and sends three
+     * phases of datagrams to the peer: all to worker 1 (the loop takes over), spread (back to
+     * the thread), all to worker 1 again. Closes the port.
+     */
+    private static void handsOverAndBack(TenantPort port, String device, String portName, String thread,
+                                         String[] addresses, java.util.function.Supplier<LoopReader> half)
+            throws Exception {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
         IoEventLoop first = group.next();
         IoEventLoop second = group.next();
         assertNotSame(first, second);
         Sink sink = new Sink(first, second);
-        sink.device = tap;
-        int phase = 2 * TapLoopReader.WINDOW;
-        TapPort port = (TapPort) Ports.open(new PortConfig.TapPort(tap, 1), ALLOC);
+        sink.device = device;
+        int phase = 2 * LoopReader.WINDOW;
+        String local = addresses[0];
+        String peer = addresses[1];
         try {
             port.start(sink);
-            sh("ip", "addr", "add", local + "/30", "dev", tap);
-            sh("ip", "neigh", "replace", peer, "lladdr", "02:00:00:c0:ff:02", "dev", tap);
-            TapLoopReader reader = await(() -> port.loopReaders().size() == 1 ? port.loopReaders().get(0) : null);
+            sh("ip", "addr", "add", local + "/30", "dev", device);
+            sh("ip", "link", "set", device, "up");
+            sh("ip", "neigh", "replace", peer, "lladdr", "02:00:00:c0:ff:02", "dev", device);
+            LoopReader reader = await(half);
             assertEquals(-1, reader.worker(), "the thread reads first");
             try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(local), 0))) {
                 InetAddress to = InetAddress.getByName(peer);
-                send(s, to, phase, sink, 0); // all handed to worker 1: its loop takes the queue
+                send(s, to, phase, sink, 0); // all handed to worker 1: its loop takes the descriptor
                 assertEquals(1, reader.worker());
                 assertEquals(1, reader.moves());
                 sink.to = -1; // now spread, 3 to worker 0 for 2 to worker 1: back to the thread
@@ -140,10 +182,9 @@ class TapLoopReaderTest {
             }
             List<Thread> threads = List.copyOf(sink.readers);
             assertEquals(3 * phase, threads.size());
-            String thread = "port-tap:" + tap + "/0";
             assertEquals(thread, threads.get(0).getName(), "read first on the port's thread");
             int moved = indexOf(threads, second::inEventLoop, 0);
-            assertTrue(moved >= TapLoopReader.WINDOW - 64 && moved <= TapLoopReader.WINDOW + 64, "moved after a window: " + moved);
+            assertTrue(moved >= LoopReader.WINDOW - 64 && moved <= LoopReader.WINDOW + 64, "moved after a window: " + moved);
             int back = indexOf(threads, t -> t.getName().equals(thread), moved);
             assertTrue(back > phase, "back on the thread in the second phase: " + back);
             assertTrue(threads.subList(moved, back).stream().allMatch(second::inEventLoop), "one reader at a time");
@@ -154,7 +195,7 @@ class TapLoopReaderTest {
             sink.closed = true;
         }
         // close() returned: the thread has ended, no read runs on the loop and none will.
-        assertEquals(List.of(), portThreads("tap:" + tap));
+        assertEquals(List.of(), portThreads(portName));
         Thread.sleep(50);
         assertEquals(0, sink.afterClose.get());
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
@@ -203,9 +244,9 @@ class TapLoopReaderTest {
 
     @Test
     void aWindowHandsOverAtSevenEighthsKeepsAtThreeQuartersAndSpreadsBelow() {
-        TapLoopReader.Window w = new TapLoopReader.Window(3);
-        w.handed[1] = TapLoopReader.WINDOW - 1;
-        assertEquals(TapLoopReader.Window.UNDECIDED, w.decide(-1), "not a full window");
+        LoopReader.Window w = new LoopReader.Window(3);
+        w.handed[1] = LoopReader.WINDOW - 1;
+        assertEquals(LoopReader.Window.UNDECIDED, w.decide(-1), "not a full window");
         w.handed[0] = 1;
         assertEquals(1, w.decide(-1), "1023 of 1024 to worker 1");
         assertEquals(0, w.handed[1], "cleared once decided");
@@ -214,13 +255,13 @@ class TapLoopReaderTest {
         assertEquals(0, w.decide(-1), "seven eighths exactly: the thread hands over");
         w.handed[0] = 895;
         w.handed[2] = 129;
-        assertEquals(TapLoopReader.Window.SPREAD, w.decide(-1), "just below: the thread keeps it");
+        assertEquals(LoopReader.Window.SPREAD, w.decide(-1), "just below: the thread keeps it");
         w.handed[0] = 768;
         w.handed[2] = 256;
         assertEquals(0, w.decide(0), "three quarters on the current worker: it keeps the queue");
         w.handed[0] = 767;
         w.handed[2] = 257;
-        assertEquals(TapLoopReader.Window.SPREAD, w.decide(0), "below: back to the thread");
+        assertEquals(LoopReader.Window.SPREAD, w.decide(0), "below: back to the thread");
         w.handed[0] = 100;
         w.handed[2] = 924;
         assertEquals(2, w.decide(0), "another worker took seven eighths: the queue moves there");

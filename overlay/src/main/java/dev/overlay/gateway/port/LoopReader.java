@@ -1,6 +1,5 @@
 package dev.overlay.gateway.port;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
@@ -14,29 +13,40 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
- * The worker half of a {@link TapPort} queue's reader: while the queue's frames nearly all go to
- * one worker (the owner of the SA their flow is sealed with), that worker's own event loop reads
- * the queue ({@link TenantPort.FrameSink#readLoop}): epoll reports it readable, the worker reads a
- * batch ({@link TapReader#readBatch}), seals and sends on the spot, and ends the batch
- * ({@link TenantPort.FrameSink#readBatchEnd}). Run to completion: no reader thread to wake and no
- * hand-off per super-frame.
+ * The worker half of a tenant port's reader (a {@link TapPort} queue's, a {@link PcapPort}'s
+ * packet socket's): while the port's frames nearly all go to one worker (the owner of the SA
+ * their flow is sealed with), that worker's own event loop reads the descriptor
+ * ({@link TenantPort.FrameSink#readLoop}): epoll reports it readable, the worker reads a batch
+ * (the port's {@link BatchRead}: {@link TapReader#readBatch}, {@link PacketReader}'s), seals and
+ * sends on the spot, and ends the batch ({@link TenantPort.FrameSink#readBatchEnd}). Run to
+ * completion: no reader thread to wake and no hand-off per super-frame.
  *
  * <p>Who reads is decided per {@link #WINDOW} segments by where they went ({@link Window}): the
- * queue's thread ({@link TapReader}) hands the queue to worker w's loop when seven eighths or
- * more went to w (one flow, or one SA, carries nearly all); the loop keeps it while its worker
- * takes three quarters, and otherwise moves it to another worker's loop on the same rule or
- * gives it back to the thread (flows spread over several SAs: one worker reading and cutting for
- * all of them while sealing only its share would be the bottleneck, a thread of its own is not). Only one of them reads at a time: the thread stops polling the queue before it hands
- * over, the loop cancels its registration before it hands back.
+ * port's reader thread hands the descriptor to worker w's loop when seven eighths or more went
+ * to w (one flow, or one SA, carries nearly all); the loop keeps it while its worker takes three
+ * quarters, and otherwise moves it to another worker's loop on the same rule or gives it back to
+ * the thread (flows spread over several SAs: one worker reading and cutting for all of them while
+ * sealing only its share would be the bottleneck, a thread of its own is not). Only one of them
+ * reads at a time: the thread stops polling the descriptor before it hands over, the loop
+ * cancels its registration before it hands back; the thread and the loop share the read buffer,
+ * each touching it only while it is the reader (the {@code worker} field, volatile, and the
+ * eventfd signal order the two).
  *
- * <p>Level-triggered: a queue with frames left after a batch is reported again on the loop's next
- * round, after the worker's other work. The descriptor stays the port's: this handle never closes
- * it, and {@link #stop} returns only once no read can still be running on it.
+ * <p>Level-triggered: a descriptor with frames left after a batch is reported again on the
+ * loop's next round, after the worker's other work. The descriptor stays the port's: this handle
+ * never closes it, and {@link #stop} returns only once no read can still be running on it.
  */
-final class TapLoopReader implements EpollIoHandle {
+final class LoopReader implements EpollIoHandle {
     /** Segments between two looks at where they went. */
     static final int WINDOW = 1024;
-    private static final Logger LOG = Logger.getLogger(TapPort.class.getName());
+    private static final Logger LOG = Logger.getLogger(LoopReader.class.getName());
+
+    /** One batch of reads on the descriptor (non-blocking), each frame to the sink. */
+    @FunctionalInterface
+    interface BatchRead {
+        /** False when the descriptor failed for good (logged by the reader): nobody reads it again. */
+        boolean readBatch();
+    }
 
     /** Where a window's segments went: [w] segments to worker w. */
     static final class Window {
@@ -53,7 +63,7 @@ final class TapLoopReader implements EpollIoHandle {
         /**
          * After a window: the worker to read on, or {@link #SPREAD} for the thread; before,
          * {@link #UNDECIDED}. The current worker ({@code current}, -1 for the thread) keeps the
-         * queue while it took three quarters; otherwise a worker that took seven eighths gets it,
+         * descriptor while it took three quarters; otherwise a worker that took seven eighths gets it,
          * and else the thread. Clears the window when it decides.
          */
         int decide(int current) {
@@ -81,43 +91,32 @@ final class TapLoopReader implements EpollIoHandle {
         }
     }
 
-    private final TapPort port;
-    private final TapQueue queue;
+    private final String portName;
     private final AtomicBoolean closed;
-    private final PortCounters counters;
     private final TenantPort.FrameSink sink;
     private final FileDescriptor fd;
-    private final ByteBuf in;
-    private final long address;
-    private final int area;
-    private final SoftwareOffloads offloads;
+    private final BatchRead read;
     private final Window window;
-    /** Gives the queue back to its thread (signals the thread's resume eventfd). */
+    /** Gives the descriptor back to its thread (signals the thread's resume eventfd). */
     private final Runnable backToThread;
-    /** The worker whose loop reads the queue now, or -1 when the thread does. */
+    /** The worker whose loop reads the descriptor now, or -1 when the thread does. */
     private volatile int worker = -1;
     private volatile IoEventLoop loop;
     private volatile IoRegistration registration;
     private long moves;
 
-    TapLoopReader(TapPort port, TapQueue queue, AtomicBoolean closed, PortCounters counters,
-                  TenantPort.FrameSink sink, ByteBuf in, long address, int area, SoftwareOffloads offloads,
-                  Window window, Runnable backToThread) {
-        this.port = port;
-        this.queue = queue;
+    LoopReader(String portName, int fd, AtomicBoolean closed, TenantPort.FrameSink sink, BatchRead read,
+               Window window, Runnable backToThread) {
+        this.portName = portName;
         this.closed = closed;
-        this.counters = counters;
         this.sink = sink;
-        this.fd = new FileDescriptor(queue.fd);
-        this.in = in;
-        this.address = address;
-        this.area = area;
-        this.offloads = offloads;
+        this.fd = new FileDescriptor(fd);
+        this.read = read;
         this.window = window;
         this.backToThread = backToThread;
     }
 
-    /** The queue's thread, after its last read: worker {@code w}'s loop reads from now on. */
+    /** The port's reader thread, after its last read: worker {@code w}'s loop reads from now on. */
     void takeOver(int w) {
         moves++;
         worker = w;
@@ -125,7 +124,7 @@ final class TapLoopReader implements EpollIoHandle {
         loop = next;
         next.register(this).addListener(f -> {
             if (!f.isSuccess()) {
-                LOG.warning(port.name() + ": cannot read on worker " + w + "'s loop (" + f.cause()
+                LOG.warning(portName + ": cannot read on worker " + w + "'s loop (" + f.cause()
                         + "); its thread reads on");
                 worker = -1;
                 backToThread.run();
@@ -151,7 +150,7 @@ final class TapLoopReader implements EpollIoHandle {
         if (closed.get()) {
             return;
         }
-        boolean ok = TapReader.readBatch(port, queue, address, area, in, offloads, counters);
+        boolean ok = read.readBatch();
         sink.readBatchEnd(window.handed);
         if (!ok) {
             r.cancel();
@@ -161,7 +160,7 @@ final class TapLoopReader implements EpollIoHandle {
         if (decision == Window.UNDECIDED || decision == worker) {
             return;
         }
-        // Unregistered here before anyone else reads: the queue keeps its frames meanwhile.
+        // Unregistered here before anyone else reads: the kernel keeps the frames meanwhile.
         registration = null;
         r.cancel();
         if (decision == Window.SPREAD) {
@@ -172,12 +171,12 @@ final class TapLoopReader implements EpollIoHandle {
         }
     }
 
-    /** Times a loop took the queue over (tests). */
+    /** Times a loop took the descriptor over (tests). */
     long moves() {
         return moves;
     }
 
-    /** The worker whose loop reads the queue, or -1 when its thread does. */
+    /** The worker whose loop reads the descriptor, or -1 when its thread does. */
     int worker() {
         return worker;
     }
