@@ -6,6 +6,8 @@ import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -169,6 +171,36 @@ final class LoopReader implements EpollIoHandle {
         } else {
             takeOver(decision);
         }
+    }
+
+    /**
+     * The port's thread, after a batch it read: ends the batch and, when the window says so, hands
+     * the descriptor to a worker's loop and takes it out of the thread's poll set ({@code fds},
+     * the descriptor's entry first). True when handed over.
+     */
+    boolean threadBatchEnd(MemorySegment fds) {
+        sink.readBatchEnd(window.handed);
+        int w = window.decide(-1);
+        if (w < 0) {
+            return false;
+        }
+        fds.set(ValueLayout.JAVA_INT, 0, -1); // not polled while a worker reads it (poll skips -1)
+        takeOver(w);
+        return true;
+    }
+
+    /**
+     * The port's thread, after the resume signal: true while a worker's loop still holds the
+     * descriptor (it moved on to another); otherwise puts it back in the poll set. The worker
+     * field, volatile, is written before the signal: what the worker last did to the read buffer,
+     * the window and the reader's flags is seen by the thread from here on.
+     */
+    boolean stillOnLoop(MemorySegment fds) {
+        if (worker >= 0) {
+            return true;
+        }
+        fds.set(ValueLayout.JAVA_INT, 0, fd.intValue());
+        return false;
     }
 
     /** Times a loop took the descriptor over (tests). */

@@ -157,12 +157,7 @@ final class PacketReader implements Runnable {
                 }
                 if (resumeFd >= 0 && fds.get(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 6) != 0) {
                     Libc.read(resumeFd, eight.address(), 8); // a worker gave the socket back
-                    // Its worker field, volatile, written before the signal: what the worker
-                    // last did to the buffer, the window and the flags is seen here from now on.
-                    handedOver = onLoop.worker() >= 0;
-                    if (!handedOver) {
-                        fds.set(ValueLayout.JAVA_INT, 0, socket.fd);
-                    }
+                    handedOver = onLoop.stillOnLoop(fds);
                 }
                 if (handedOver || ready == 0) {
                     continue;
@@ -171,13 +166,7 @@ final class PacketReader implements Runnable {
                     return;
                 }
                 if (onLoop != null) {
-                    sink.readBatchEnd(window.handed);
-                    int worker = window.decide(-1);
-                    if (worker >= 0) {
-                        handedOver = true;
-                        fds.set(ValueLayout.JAVA_INT, 0, -1); // not polled while a worker reads it
-                        onLoop.takeOver(worker);
-                    }
+                    handedOver = onLoop.threadBatchEnd(fds);
                 }
             }
         } finally {
