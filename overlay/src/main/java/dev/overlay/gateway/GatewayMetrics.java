@@ -221,6 +221,14 @@ final class GatewayMetrics implements AutoCloseable {
                 .help("Frames the kernel dropped before the port read them: at a pcap port's socket (receive buffer full) or a tap port's device (queue full, its tx_dropped)")
                 .labelNames("port")
                 .callback(cb -> s.get().ports().forEach((name, p) -> cb.call(p.rxKernelDrops(), name))).register(r);
+        GaugeWithCallback.builder().name("overlay_port_queues_on_workers")
+                .help("Of a tap or pcap port's queues, how many a worker's event loop reads now (run to completion) rather than the port's own reader thread")
+                .labelNames("port")
+                .callback(cb -> s.get().ports().forEach((name, p) -> cb.call(p.queuesOnWorkers(), name))).register(r);
+        CounterWithCallback.builder().name("overlay_port_reader_moves_total")
+                .help("Times a worker's event loop took one of a port's queues over from the port's thread or another worker")
+                .labelNames("port")
+                .callback(cb -> s.get().ports().forEach((name, p) -> cb.call(p.readerMoves(), name))).register(r);
         CounterWithCallback.builder().name("overlay_port_gso_frames_total")
                 .help("TCP or UDP super-frames (GSO virtio header) a port read and cut into segments (rx), TCP ones coalesced and written (tx)")
                 .labelNames("port", "direction")

@@ -63,11 +63,14 @@ public record GatewayStats(Map<String, TenantStats> tenants, List<SaStats> sas,
      * One port's frames each way; gso: TCP or UDP super-frames read (rx, each cut into segments)
      * and TCP ones written (tx, each coalesced from segments), counted also in rxFrames/txFrames as
      * segments; rxKernelDrops: frames the kernel dropped before the port read them, at a pcap
-     * port's socket (receive buffer full) or a tap port's device (queue full; 0 for other ports).
+     * port's socket (receive buffer full) or a tap port's device (queue full; 0 for other ports);
+     * queuesOnWorkers: of the port's queues (a pcap port has one), how many a worker's event loop
+     * reads now instead of the port's thread; readerMoves: times a worker's loop took one over.
      */
     public record PortStats(String tenant, long rxFrames, long rxBytes, long txFrames, long txBytes,
                             long txDropped, long rxErrors, long rxGsoFrames, long rxGsoSegments,
-                            long txGsoFrames, long txGsoSegments, long rxKernelDrops) {}
+                            long txGsoFrames, long txGsoSegments, long rxKernelDrops, int queuesOnWorkers,
+                            long readerMoves) {}
 
     /** The count of one drop reason over every stage. */
     public long drops(String reason) {

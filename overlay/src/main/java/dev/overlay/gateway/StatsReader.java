@@ -82,7 +82,8 @@ final class StatsReader {
             PortCounters c = p.counters();
             portStats.put(name, new GatewayStats.PortStats(tenantOfPort.getOrDefault(name, ""), c.rxFrames.sum(),
                     c.rxBytes.sum(), c.txFrames.sum(), c.txBytes.sum(), c.txDropped.sum(), c.rxErrors.sum(), c.rxGsoFrames.sum(),
-                    c.rxGsoSegments.sum(), c.txGsoFrames.sum(), c.txGsoSegments.sum(), c.rxKernelDrops.sum()));
+                    c.rxGsoSegments.sum(), c.txGsoFrames.sum(), c.txGsoSegments.sum(), c.rxKernelDrops.sum(),
+                    p.queuesOnWorkers(), p.readerMoves()));
         });
         List<GatewayStats.WorkerSocketStats> sockets = new ArrayList<>();
         if (underlay.workerSockets()) {

@@ -119,6 +119,9 @@ class GatewayLifecycleTest {
             assertEquals(0, value(b, "overlay_underlay_kernel_drops_total", "reason=\"receive-buffer-full\""), b);
             assertEquals(7, value(b, "overlay_port_frames_total", "tenant=\"blue\"", "direction=\"tx\""), b);
             assertEquals(0, value(b, "overlay_port_kernel_drops_total", "port="), b); // pcap ports only
+            // udp ports have no reader thread whose queue a worker could take over
+            assertEquals(0, value(b, "overlay_port_queues_on_workers", "port="), b);
+            assertEquals(0, value(b, "overlay_port_reader_moves_total", "port="), b);
             assertTrue(value(b, "overlay_worker_packets_total", "worker=\"0\"")
                     + value(b, "overlay_worker_packets_total", "worker=\"1\"") >= 7, b);
             // gw-a's port reader handed each frame, one at a time, to a worker parked in between.

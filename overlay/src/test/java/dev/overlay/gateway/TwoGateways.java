@@ -115,6 +115,9 @@ final class TwoGateways implements AutoCloseable {
                     () -> "gw-b wrote coalesced super-frames: " + out);
             assertEquals(0, in.rxErrors(), in::toString);
             assertEquals(0, out.rxErrors(), out::toString);
+            // One bulk flow: nearly all of gw-a's port's frames went to one SA's owner, whose
+            // event loop then read the port itself (LoopReader).
+            assertTrue(in.readerMoves() > 0, () -> "a worker's loop took gw-a's port over: " + in);
         }
 
         @Override

@@ -105,7 +105,8 @@ final class LoopReader implements EpollIoHandle {
     private volatile int worker = -1;
     private volatile IoEventLoop loop;
     private volatile IoRegistration registration;
-    private long moves;
+    /** Written by the reader of the moment, read by stats. */
+    private final java.util.concurrent.atomic.AtomicLong moves = new java.util.concurrent.atomic.AtomicLong();
 
     LoopReader(String portName, int fd, AtomicBoolean closed, TenantPort.FrameSink sink, BatchRead read,
                Window window, Runnable backToThread) {
@@ -120,7 +121,7 @@ final class LoopReader implements EpollIoHandle {
 
     /** The port's reader thread, after its last read: worker {@code w}'s loop reads from now on. */
     void takeOver(int w) {
-        moves++;
+        moves.incrementAndGet();
         worker = w;
         IoEventLoop next = sink.readLoop(w);
         loop = next;
@@ -203,9 +204,9 @@ final class LoopReader implements EpollIoHandle {
         return false;
     }
 
-    /** Times a loop took the descriptor over (tests). */
+    /** Times a loop took the descriptor over. */
     long moves() {
-        return moves;
+        return moves.get();
     }
 
     /** The worker whose loop reads the descriptor, or -1 when its thread does. */

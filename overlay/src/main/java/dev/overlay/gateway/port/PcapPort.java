@@ -124,6 +124,18 @@ final class PcapPort implements TenantPort, VnetGro.Device {
         loopReader = half;
     }
 
+    @Override
+    public int queuesOnWorkers() {
+        LoopReader r = loopReader;
+        return r != null && r.worker() >= 0 ? 1 : 0;
+    }
+
+    @Override
+    public long readerMoves() {
+        LoopReader r = loopReader;
+        return r == null ? 0 : r.moves();
+    }
+
     /** The reader has a thread of its own and the socket's 4 MB receive buffer holds frames meanwhile. */
     @Override
     public long readerMayWaitNanos() {

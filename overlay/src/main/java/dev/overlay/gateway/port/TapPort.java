@@ -142,6 +142,26 @@ final class TapPort implements TenantPort, VnetGro.Device {
         loopReaders.add(reader);
     }
 
+    @Override
+    public int queuesOnWorkers() {
+        int n = 0;
+        for (LoopReader r : loopReaders) {
+            if (r.worker() >= 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public long readerMoves() {
+        long n = 0;
+        for (LoopReader r : loopReaders) {
+            n += r.moves();
+        }
+        return n;
+    }
+
     /** Each queue has a reader thread of its own and the kernel keeps the frames it has not read. */
     @Override
     public long readerMayWaitNanos() {

@@ -125,6 +125,19 @@ public interface TenantPort extends AutoCloseable {
      */
     default void sampleKernelDrops() {}
 
+    /**
+     * Of this port's queues (a pcap port has one), how many a worker's event loop reads now
+     * rather than the port's own reader thread ({@link LoopReader}); 0 for ports without one.
+     */
+    default int queuesOnWorkers() {
+        return 0;
+    }
+
+    /** Times a worker's event loop took one of this port's queues over from its thread or another loop. */
+    default long readerMoves() {
+        return 0;
+    }
+
     /** Stops reading, closes the device or socket; idempotent. No thread of the port outlives it. */
     @Override
     void close();

@@ -172,13 +172,16 @@ class LoopReaderTest {
                 send(s, to, phase, sink, 0); // all handed to worker 1: its loop takes the descriptor
                 assertEquals(1, reader.worker());
                 assertEquals(1, reader.moves());
+                assertEquals(1, port.queuesOnWorkers(), "the port says a worker reads its queue");
                 sink.to = -1; // now spread, 3 to worker 0 for 2 to worker 1: back to the thread
                 send(s, to, phase, sink, phase);
                 assertEquals(-1, reader.worker());
+                assertEquals(0, port.queuesOnWorkers(), "and that none does");
                 sink.to = 1; // and once more to the loop
                 send(s, to, phase, sink, 2 * phase);
                 assertEquals(1, reader.worker());
                 assertEquals(2, reader.moves());
+                assertEquals(2, port.readerMoves());
             }
             List<Thread> threads = List.copyOf(sink.readers);
             assertEquals(3 * phase, threads.size());
