@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "demo", description = {
         "Two gateways on 127.0.0.1 and 127.0.0.2 (ESP in UDP, AES-GCM-256, 2 workers each) carry two tenants whose "
                 + "addresses overlap; checks every frame reaches its own tenant and nowhere else, and prints the table.",
-        "--netns (root) also runs ping and iperf3 between the tenants' network namespaces across the encrypted overlay.",
+        "--netns (root) also runs ping and iperf3 between the tenants' network namespaces across the encrypted overlay; "
+                + "--ports pcap attaches them through pcap ports on veth pairs instead of TAP ports.",
         "--cluster starts a 3-member etcd and three gateways that find each other through it (no peer or SA in their "
                 + "files), spread their hosts' MACs and roll their keys once under traffic; no root needed."})
 final class DemoCommand implements Callable<Integer> {
@@ -30,6 +31,11 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--netns", description = "Also build network namespaces with TAP ports and run ping and iperf3 (needs root).")
     boolean netns;
+
+    @Option(names = "--ports", paramLabel = "tap|pcap", defaultValue = "tap",
+            description = "With --netns: the tenant hosts on the gateways' TAP ports (default), or on veth pairs "
+                    + "whose other ends are pcap ports, as hosts already wired to an interface are attached.")
+    String ports;
 
     @Option(names = "--seconds", paramLabel = "N", defaultValue = "3",
             description = "How long each iperf3 test of --netns runs (default: ${DEFAULT-VALUE}).")
@@ -60,6 +66,13 @@ final class DemoCommand implements Callable<Integer> {
         if (cluster && netns) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--cluster and --netns: one at a time");
         }
+        if (!ports.equals("tap") && !ports.equals("pcap")) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--ports: " + ports + " (expected: tap or pcap)");
+        }
+        if (ports.equals("pcap") && !netns) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ports pcap needs --netns");
+        }
         if (netns) {
             NetnsDemo.checkPrerequisites(); // before anything runs, so a refusal is the only output
         }
@@ -82,7 +95,7 @@ final class DemoCommand implements Callable<Integer> {
             boolean ok = report.ok();
             if (netns) {
                 out.println();
-                ok &= NetnsDemo.run(seconds, out).stream().allMatch(NetnsDemo.Row::ok);
+                ok &= NetnsDemo.run(seconds, ports.equals("pcap"), out).stream().allMatch(NetnsDemo.Row::ok);
             }
             return ok ? 0 : 1;
         } finally {

@@ -6,23 +6,23 @@ import java.util.HexFormat;
 /**
  * The two configs of {@code demo --netns}: as {@code configs/two-tenants-gw-*.yaml} (gw-a on
  * 127.0.0.1, gw-b on 127.0.0.2, ESP in UDP, AES-GCM-256, two workers; blue on VXLAN, red on
- * Geneve) but with TAP ports and keys drawn for this run alone.
+ * Geneve) but with TAP ports (or pcap ports on veth pairs) and keys drawn for this run alone.
  */
 final class NetnsConfigs {
     private NetnsConfigs() {
     }
 
     /** gw-a's and gw-b's YAML: each SA appears in both, out on one side and in on the other. */
-    static String[] pair(NetnsLab lab, SecureRandom random) {
+    static String[] pair(NetnsLab lab, SecureRandom random, boolean pcap) {
         String[][] keys = new String[2][2]; // [tenant][0: a -> b, 1: b -> a]
         for (String[] k : keys) {
             k[0] = key(random);
             k[1] = key(random);
         }
-        return new String[] {yaml(lab, 'a', keys), yaml(lab, 'b', keys)};
+        return new String[] {yaml(lab, 'a', keys, pcap), yaml(lab, 'b', keys, pcap)};
     }
 
-    private static String yaml(NetnsLab lab, char side, String[][] keys) {
+    private static String yaml(NetnsLab lab, char side, String[][] keys, boolean pcap) {
         boolean a = side == 'a';
         String self = a ? "gw-a" : "gw-b";
         String peer = a ? "gw-b" : "gw-a";
@@ -38,7 +38,9 @@ final class NetnsConfigs {
             String tenant = NetnsDemo.TENANTS[t];
             y.append("  ").append(tenant).append(":\n    vni: ").append(1001 + t).append("\n    encapsulation: ")
                     .append(t == 0 ? "vxlan" : "geneve").append("\n    peers: [").append(peer).append("]\n")
-                    .append("    ports:\n      - { type: tap, name: ").append(lab.tap(tenant, side)).append(" }\n");
+                    .append("    ports:\n      - ").append(pcap
+                            ? "{ type: pcap, interface: " + lab.veth(tenant, side) + " }"
+                            : "{ type: tap, name: " + lab.tap(tenant, side) + " }").append('\n');
         }
         y.append("security-associations:\n");
         for (int t = 0; t < NetnsDemo.TENANTS.length; t++) {

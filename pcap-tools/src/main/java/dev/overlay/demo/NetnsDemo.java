@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
 
 /**
  * {@code overlay demo --netns}: the two tenants as real hosts. Four network namespaces (blue and
- * red, side a and side b) each hold the kernel end of one of the gateways' TAP ports, and both
+ * red, side a and side b) each hold the kernel end of one of the gateways' TAP ports (with
+ * {@code --ports pcap}, one end of a veth pair whose other end is the gateway's pcap port), and both
  * tenants use the same addresses, 10.0.0.1/24 on side a and 10.0.0.2/24 on side b. gw-a
  * (127.0.0.1) and gw-b (127.0.0.2) run in this process with fresh random AES-GCM-256 keys, ESP in
  * UDP; their configs are written to a temporary directory. Then ping and an iperf3 TCP test run
@@ -74,14 +75,19 @@ final class NetnsDemo {
         }
     }
 
-    static List<Row> run(int seconds, PrintWriter out) throws IOException {
+    /**
+     * With {@code pcap}, each tenant host is a veth pair's end inside its namespace and the
+     * gateway's port is a pcap port on the other end, as a host already wired to a bridge or a
+     * NIC is attached; otherwise the hosts hold the kernel ends of the gateways' TAP ports.
+     */
+    static List<Row> run(int seconds, boolean pcap, PrintWriter out) throws IOException {
         checkPrerequisites();
         Path dir = Files.createTempDirectory("overlay-netns-demo-", PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
         List<Row> rows = new ArrayList<>();
         try (NetnsLab lab = new NetnsLab()) {
             lab.closeFirst(() -> deleteTree(dir));
-            String[] yaml = NetnsConfigs.pair(lab, new SecureRandom());
+            String[] yaml = NetnsConfigs.pair(lab, new SecureRandom(), pcap);
             Path a = write(dir, "gw-a.yaml", yaml[0]);
             Path b = write(dir, "gw-b.yaml", yaml[1]);
             OverlayConfig configA = Configs.loadOrFail(a);
@@ -96,6 +102,17 @@ final class NetnsDemo {
             Gateway gwB;
             int mtu;
             try {
+                if (pcap) {
+                    // A pcap port opens an interface that exists: the hosts are wired first.
+                    for (String tenant : TENANTS) {
+                        for (char side : new char[] {'a', 'b'}) {
+                            String ns = lab.namespace(tenant, side);
+                            lab.create(ns);
+                            lab.vethPair(lab.veth(tenant, side), lab.tap(tenant, side), ns,
+                                    side == 'a' ? "10.0.0.1/24" : "10.0.0.2/24", INTERFACE_MTU);
+                        }
+                    }
+                }
                 gwA = start(configA, a);
                 lab.closeFirst(gwA);
                 gwB = start(configB, b);
@@ -103,6 +120,9 @@ final class NetnsDemo {
                 mtu = Topology.of(configA).tenant("blue").mtu();
                 for (String tenant : TENANTS) {
                     for (char side : new char[] {'a', 'b'}) {
+                        if (pcap) {
+                            continue;
+                        }
                         String ns = lab.namespace(tenant, side);
                         lab.create(ns);
                         lab.moveIn(lab.tap(tenant, side), ns, side == 'a' ? "10.0.0.1/24" : "10.0.0.2/24",
@@ -113,10 +133,11 @@ final class NetnsDemo {
             } finally {
                 portLog.setLevel(level);
             }
-            out.printf("netns demo: namespaces %s, %s, %s, %s; both tenants 10.0.0.1/24 <-> 10.0.0.2/24 on TAP ports "
+            out.printf("netns demo: namespaces %s, %s, %s, %s; both tenants 10.0.0.1/24 <-> 10.0.0.2/24 on %s "
                     + "at MTU %d, their default offloads on; the overlay carries %d, which the tenants learn from "
                     + "the gateways' ICMP; configs in %s%n", lab.namespace("blue", 'a'), lab.namespace("blue", 'b'),
-                    lab.namespace("red", 'a'), lab.namespace("red", 'b'), INTERFACE_MTU, mtu, dir);
+                    lab.namespace("red", 'a'), lab.namespace("red", 'b'),
+                    pcap ? "veths whose other ends are the gateways' pcap ports" : "TAP ports", INTERFACE_MTU, mtu, dir);
             out.flush();
             for (int i = 0; i < TENANTS.length; i++) {
                 rows.add(measure(lab, TENANTS[i], TENANTS[1 - i], seconds, gwA, gwB, mtu));

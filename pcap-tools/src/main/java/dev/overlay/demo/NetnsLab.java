@@ -15,6 +15,8 @@ final class NetnsLab implements AutoCloseable {
     /** Four hex digits, in every name this run creates. */
     final String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt(1 << 16)).substring(4);
     private final List<String> namespaces = new ArrayList<>();
+    /** The root namespace's ends of veth pairs: deleted here, since a namespace's own go asynchronously. */
+    private final List<String> veths = new ArrayList<>();
     private final List<AutoCloseable> before = new ArrayList<>();
     private final Thread hook = Thread.ofPlatform().name("overlay-demo-cleanup").unstarted(this::close);
     private boolean closed;
@@ -31,6 +33,32 @@ final class NetnsLab implements AutoCloseable {
     /** {@code ovl<t><side>-<id>}, e.g. ovlba-3f2c: within the 15 bytes of an interface name. */
     String tap(String tenant, char side) {
         return "ovl" + tenant.charAt(0) + side + "-" + id;
+    }
+
+    /**
+     * {@code ovl<t><side>p-<id>}, e.g. ovlbap-3f2c: the gateway's end of a tenant host's veth pair
+     * ({@code demo --netns --ports pcap}), in this namespace; the host's end is {@link #tap}'s name.
+     */
+    String veth(String tenant, char side) {
+        return "ovl" + tenant.charAt(0) + side + "p-" + id;
+    }
+
+    /**
+     * A veth pair as a tenant host is wired to a pcap port: {@code near} here (up, no address,
+     * IPv6 off so this namespace's own chatter stays off the overlay), {@code far} made inside
+     * {@code ns} with an address and MTU, link up; both at the veth's default offloads. Deleting
+     * the namespace deletes the pair.
+     */
+    void vethPair(String near, String far, String ns, String cidr, int mtu) {
+        synchronized (this) {
+            veths.add(near);
+        }
+        Shell.check("ip", "link", "add", near, "type", "veth", "peer", "name", far, "netns", ns);
+        Shell.check("sysctl", "-qw", "net.ipv6.conf." + near + ".disable_ipv6=1");
+        Shell.check("ip", "link", "set", near, "up");
+        Shell.check("ip", "-n", ns, "link", "set", far, "mtu", Integer.toString(mtu));
+        Shell.check("ip", "-n", ns, "addr", "add", cidr, "dev", far);
+        Shell.check("ip", "-n", ns, "link", "set", far, "up");
     }
 
     /** Something to close before the namespaces go (gateways, iperf3 servers), last added first. */
@@ -84,6 +112,7 @@ final class NetnsLab implements AutoCloseable {
     public void close() {
         List<AutoCloseable> first;
         List<String> ns;
+        List<String> links;
         synchronized (this) {
             if (closed) {
                 return;
@@ -91,12 +120,20 @@ final class NetnsLab implements AutoCloseable {
             closed = true;
             first = new ArrayList<>(before);
             ns = new ArrayList<>(namespaces);
+            links = new ArrayList<>(veths);
         }
         for (AutoCloseable c : first) {
             try {
                 c.close();
             } catch (Exception e) {
                 System.err.println("overlay demo: cleanup: " + e.getMessage());
+            }
+        }
+        for (String link : links) {
+            // Deleting one end deletes the pair, at once (a deleted namespace's go in the background).
+            Shell.Result r = Shell.run(10, List.of("ip", "link", "del", link));
+            if (r.exit() != 0 && !r.out().contains("Cannot find device")) {
+                System.err.println("overlay demo: could not delete veth " + link + ": " + r.out().strip());
             }
         }
         for (String n : ns) {

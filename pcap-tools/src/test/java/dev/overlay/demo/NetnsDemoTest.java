@@ -14,16 +14,45 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code overlay demo --netns}: ping and iperf3 between namespaces on TAP ports. Needs root, which
- * CI has: without it the test fails rather than skips (the demo's refusal is checked instead).
+ * {@code overlay demo --netns}: ping and iperf3 between namespaces on TAP ports, and on pcap ports
+ * ({@code --ports pcap}). Needs root, which CI has: without it the test fails rather than skips
+ * (the demo's refusal is checked instead).
  */
 class NetnsDemoTest {
     @Test
     void pingAndIperf3CrossTheOverlayInEachTenantAndEveryNamespaceIsGoneAfterwards() {
+        String text = demoCrossesAndCleansUp("demo", "--netns", "--seconds", "1", "--root", LiveDemoTest.ROOT.toString());
+        assertTrue(text.contains("on TAP ports at MTU 1500"), text);
+    }
+
+    /**
+     * The hosts on veth pairs whose other ends are pcap ports, at the veth's defaults (MTU 1500,
+     * TSO and checksum offload on): the issue-11 set-up a new user tries first.
+     */
+    @Test
+    void theSameThroughPcapPortsOnVethPairs() {
+        String text = demoCrossesAndCleansUp("demo", "--netns", "--ports", "pcap", "--seconds", "1", "--root",
+                LiveDemoTest.ROOT.toString());
+        assertTrue(text.contains("on veths whose other ends are the gateways' pcap ports at MTU 1500"), text);
+    }
+
+    @Test
+    void anUnknownPortKindOrPcapWithoutNetnsIsOneSentence() {
+        for (String[] args : List.of(new String[] {"demo", "--netns", "--ports", "udp"}, new String[] {"demo", "--ports", "pcap"})) {
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            int status = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+            assertEquals(2, status, () -> out + "" + err);
+            assertTrue(err.toString().contains("--ports"), err::toString);
+            assertFalse(err.toString().contains("\tat "), "no stack trace: " + err);
+        }
+    }
+
+    /** Runs the demo with {@code args}, checks its table and that no namespace or interface is left; its output. */
+    private static String demoCrossesAndCleansUp(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int status = Main.run(new String[] {"demo", "--netns", "--seconds", "1", "--root", LiveDemoTest.ROOT.toString()},
-                new PrintWriter(out), new PrintWriter(err));
+        int status = Main.run(args, new PrintWriter(out), new PrintWriter(err));
         String text = out.toString();
         assertTrue(Shell.root(), "demo --netns creates namespaces and TAP devices: run the tests as root (CI does)");
         assertEquals(0, status, () -> text + err);
@@ -45,7 +74,8 @@ class NetnsDemoTest {
         String namespaces = Shell.run(10, List.of("ip", "netns", "list")).out();
         assertFalse(namespaces.contains("-" + id.group(1)), "namespaces left behind:\n" + namespaces);
         String links = Shell.run(10, List.of("ip", "-o", "link")).out();
-        assertFalse(links.contains("-" + id.group(1)), "TAP devices left behind:\n" + links);
+        assertFalse(links.contains("-" + id.group(1)), "TAP devices or veths left behind:\n" + links);
+        return text;
     }
 
     @Test
