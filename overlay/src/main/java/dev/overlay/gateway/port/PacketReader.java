@@ -73,6 +73,8 @@ final class PacketReader implements Runnable {
     private MemorySegment msg;
     private MemorySegment from;
     private MemorySegment control;
+    /** The reader's worker half, made in readUntilClosed when workers' loops may read. */
+    private LoopReader onLoop;
 
     PacketReader(PcapPort port, PacketSocket socket, int wakeFd, AtomicBoolean closed,
                  ByteBufAllocator alloc, PortCounters counters, TenantPort.FrameSink sink) {
@@ -106,77 +108,85 @@ final class PacketReader implements Runnable {
             LOG.warning(port.name() + ": eventfd: " + Libc.strerror(Libc.errno()) + "; the socket is read on this thread only");
         }
         LoopReader.Window window = new LoopReader.Window(Math.max(1, loops));
-        LoopReader onLoop = null;
-        // Shared: a worker's loop reads into these while it holds the socket.
+        // Shared: a worker's loop reads into these while it holds the socket. The arena outlives
+        // every read: the worker half is stopped (inner finally) before the arena closes.
         try (Arena arena = Arena.ofShared()) {
-            long address = NativeMemory.address(in, 0, area);
-            msg = arena.allocate(MSGHDR_SIZE, 8);
-            from = arena.allocate(PacketSocket.SOCKADDR_LL_SIZE, 8);
-            MemorySegment iov = arena.allocate(16, 8);
-            control = arena.allocate(CONTROL_SIZE, 8);
-            iov.set(ValueLayout.JAVA_LONG, 0, address + VLAN_ROOM);
-            iov.set(ValueLayout.JAVA_LONG, 8, area - VLAN_ROOM);
-            msg.set(ValueLayout.ADDRESS, MSG_NAME, from);
-            msg.set(ValueLayout.ADDRESS, MSG_IOV, iov);
-            msg.set(ValueLayout.JAVA_LONG, MSG_IOVLEN, 1);
-            msg.set(ValueLayout.ADDRESS, MSG_CONTROL, control);
-            MemorySegment eight = arena.allocate(ValueLayout.JAVA_LONG);
-            if (resumeFd >= 0) {
-                onLoop = new LoopReader(port.name(), socket.fd, closed, sink, this::readBatch, window,
-                        () -> Libc.eventfdSignal(resumeFd));
-                port.adopt(onLoop);
-            }
-            MemorySegment fds = arena.allocate(3L * Libc.POLLFD_SIZE, 8);
-            fds.set(ValueLayout.JAVA_INT, 0, socket.fd);
-            fds.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
-            fds.set(ValueLayout.JAVA_INT, Libc.POLLFD_SIZE, wakeFd);
-            fds.set(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 4, Libc.POLLIN);
-            fds.set(ValueLayout.JAVA_INT, 2L * Libc.POLLFD_SIZE, resumeFd); // poll(2) skips a negative fd
-            fds.set(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 4, Libc.POLLIN);
-            MemorySegment stats = arena.allocate(8, 4); // struct tpacket_stats: packets, drops
-            MemorySegment statsLength = arena.allocate(ValueLayout.JAVA_INT);
-            long statsAt = System.nanoTime();
-            boolean handedOver = false;
-            while (!closed.get()) {
-                if (System.nanoTime() - statsAt > STATISTICS_NANOS) {
-                    statsAt = System.nanoTime();
-                    kernelDrops(stats, statsLength);
-                }
-                // A second at most, so the drop count is read even when traffic has stopped.
-                int ready = Libc.poll(fds, 3, 1_000);
-                if (ready < 0) {
-                    int errno = Libc.errno();
-                    if (errno == Libc.EINTR) {
-                        continue;
-                    }
-                    LOG.severe(port.name() + ": poll: " + Libc.strerror(errno) + "; reader stopped");
-                    return;
-                }
-                if (fds.get(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 6) != 0) {
-                    return; // close() signalled the eventfd
-                }
-                if (resumeFd >= 0 && fds.get(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 6) != 0) {
-                    Libc.read(resumeFd, eight.address(), 8); // a worker gave the socket back
-                    handedOver = onLoop.stillOnLoop(fds);
-                }
-                if (handedOver || ready == 0) {
-                    continue;
-                }
-                if (!readBatch()) {
-                    return;
-                }
+            try {
+                readUntilClosed(arena, resumeFd, window);
+            } finally {
                 if (onLoop != null) {
-                    handedOver = onLoop.threadBatchEnd(fds);
+                    onLoop.stop(); // no read of the worker half runs any more: buffer and arena are free
                 }
             }
         } finally {
-            if (onLoop != null) {
-                onLoop.stop(); // no read of the worker half runs any more: the buffer is free
-            }
             if (resumeFd >= 0) {
                 Libc.close(resumeFd);
             }
             in.release();
+        }
+    }
+
+    /** The thread's loop: returns when the port closes or the socket fails for good (logged). */
+    private void readUntilClosed(Arena arena, int resumeFd, LoopReader.Window window) {
+        long address = NativeMemory.address(in, 0, area);
+        msg = arena.allocate(MSGHDR_SIZE, 8);
+        from = arena.allocate(PacketSocket.SOCKADDR_LL_SIZE, 8);
+        MemorySegment iov = arena.allocate(16, 8);
+        control = arena.allocate(CONTROL_SIZE, 8);
+        iov.set(ValueLayout.JAVA_LONG, 0, address + VLAN_ROOM);
+        iov.set(ValueLayout.JAVA_LONG, 8, area - VLAN_ROOM);
+        msg.set(ValueLayout.ADDRESS, MSG_NAME, from);
+        msg.set(ValueLayout.ADDRESS, MSG_IOV, iov);
+        msg.set(ValueLayout.JAVA_LONG, MSG_IOVLEN, 1);
+        msg.set(ValueLayout.ADDRESS, MSG_CONTROL, control);
+        MemorySegment eight = arena.allocate(ValueLayout.JAVA_LONG);
+        if (resumeFd >= 0) {
+            onLoop = new LoopReader(port.name(), socket.fd, closed, sink, this::readBatch, window,
+                    () -> Libc.eventfdSignal(resumeFd));
+            port.adopt(onLoop);
+        }
+        MemorySegment fds = arena.allocate(3L * Libc.POLLFD_SIZE, 8);
+        fds.set(ValueLayout.JAVA_INT, 0, socket.fd);
+        fds.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
+        fds.set(ValueLayout.JAVA_INT, Libc.POLLFD_SIZE, wakeFd);
+        fds.set(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 4, Libc.POLLIN);
+        fds.set(ValueLayout.JAVA_INT, 2L * Libc.POLLFD_SIZE, resumeFd); // poll(2) skips a negative fd
+        fds.set(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 4, Libc.POLLIN);
+        MemorySegment stats = arena.allocate(8, 4); // struct tpacket_stats: packets, drops
+        MemorySegment statsLength = arena.allocate(ValueLayout.JAVA_INT);
+        long statsAt = System.nanoTime();
+        boolean handedOver = false;
+        while (!closed.get()) {
+            if (System.nanoTime() - statsAt > STATISTICS_NANOS) {
+                statsAt = System.nanoTime();
+                kernelDrops(stats, statsLength);
+            }
+            // A second at most, so the drop count is read even when traffic has stopped.
+            int ready = Libc.poll(fds, 3, 1_000);
+            if (ready < 0) {
+                int errno = Libc.errno();
+                if (errno == Libc.EINTR) {
+                    continue;
+                }
+                LOG.severe(port.name() + ": poll: " + Libc.strerror(errno) + "; reader stopped");
+                return;
+            }
+            if (fds.get(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 6) != 0) {
+                return; // close() signalled the eventfd
+            }
+            if (resumeFd >= 0 && fds.get(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 6) != 0) {
+                Libc.read(resumeFd, eight.address(), 8); // a worker gave the socket back
+                handedOver = onLoop.stillOnLoop(fds);
+            }
+            if (handedOver || ready == 0) {
+                continue;
+            }
+            if (!readBatch()) {
+                return;
+            }
+            if (onLoop != null) {
+                handedOver = onLoop.threadBatchEnd(fds);
+            }
         }
     }
 

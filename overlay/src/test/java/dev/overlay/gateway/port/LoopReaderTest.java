@@ -48,6 +48,8 @@ class LoopReaderTest {
         final AtomicInteger afterClose = new AtomicInteger();
         volatile boolean closed;
         volatile int to = 1;
+        /** Time spent on each frame (busy), so that a reader is nearly always inside a batch. */
+        volatile long nanosPerFrame;
         volatile String device;
 
         long kernelDrops() {
@@ -67,6 +69,9 @@ class LoopReaderTest {
         @Override
         public void receive(TenantPort port, ByteBuf frame) {
             try {
+                for (long end = System.nanoTime() + nanosPerFrame; System.nanoTime() < end; ) {
+                    Thread.onSpinWait();
+                }
                 if (closed) {
                     afterClose.incrementAndGet();
                 }
@@ -133,6 +138,86 @@ class LoopReaderTest {
             handsOverAndBack(port, far, "pcap:" + near, "port-pcap:" + near, addresses, port::loopReader);
         } finally {
             run("ip", "link", "del", near);
+        }
+    }
+
+    /**
+     * A pcap port closed under a flood while a worker's loop reads it, the loop inside a batch:
+     * the reader's native structures (the msghdr, the address, the control buffer) live as long
+     * as any read can use them. Once they were freed before the loop had stopped, and the loop's
+     * next read met a closed arena (or the close met the loop's read). Ten rounds; each must end
+     * with no exception on any thread and no reader left.
+     */
+    @Test
+    void aPcapPortClosedUnderAFloodWhileAWorkersLoopReadsItEndsCleanly() throws Exception {
+        requireRoot();
+        List<Throwable> thrown = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> thrown.add(e));
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        java.util.logging.Handler logged = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getThrown() != null) {
+                    thrown.add(r.getThrown());
+                }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        root.addHandler(logged);
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+        try {
+            for (int round = 0; round < 10; round++) {
+                String near = uniqueName("ovl");
+                String far = near + "f";
+                String[] addresses = addresses();
+                sh("ip", "link", "add", near, "type", "veth", "peer", "name", far);
+                java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                Thread flood = null;
+                try {
+                    sh("ip", "link", "set", near, "up");
+                    sh("ip", "addr", "add", addresses[0] + "/30", "dev", far);
+                    sh("ip", "link", "set", far, "up");
+                    sh("ip", "neigh", "replace", addresses[1], "lladdr", "02:00:00:c0:ff:02", "dev", far);
+                    PcapPort port = (PcapPort) Ports.open(new PortConfig.PcapPort(near), ALLOC);
+                    Sink sink = new Sink(group.next(), group.next());
+                    sink.nanosPerFrame = 20_000;
+                    port.start(sink);
+                    DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(addresses[0]), 0));
+                    InetAddress to = InetAddress.getByName(addresses[1]);
+                    flood = Thread.ofPlatform().start(() -> {
+                        try (s) {
+                            while (!stop.get()) {
+                                s.send(new DatagramPacket(new byte[64], 64, to, DISCARD));
+                            }
+                        } catch (java.io.IOException e) {
+                            thrown.add(e);
+                        }
+                    });
+                    LoopReader reader = await(port::loopReader);
+                    await(() -> reader.worker() == 1 ? reader : null);
+                    Thread.sleep(ThreadLocalRandom.current().nextInt(1, 20));
+                    port.close();
+                    sink.closed = true;
+                    assertEquals(List.of(), portThreads("pcap:" + near), "round " + round);
+                } finally {
+                    stop.set(true);
+                    if (flood != null) {
+                        flood.join();
+                    }
+                    run("ip", "link", "del", near);
+                }
+                assertEquals(List.of(), thrown, "round " + round);
+            }
+        } finally {
+            root.removeHandler(logged);
+            Thread.setDefaultUncaughtExceptionHandler(before);
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 
