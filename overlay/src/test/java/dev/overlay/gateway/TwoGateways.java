@@ -307,9 +307,25 @@ final class TwoGateways implements AutoCloseable {
     }
 
     /** A UDP port free on both 127.0.0.1 and 127.0.0.2 now. */
+    /**
+     * A UDP port free on both gateway addresses now, and never handed out before in this JVM: a
+     * test picks its ports one call at a time and binds them later, and the kernel may hand a
+     * port just released by one call to the next (AdversarialTrafficTest once met its own port
+     * twice: "Address already in use").
+     */
     static int freeUdpPort() {
-        return FreePorts.udp(List.of(A, B), 1)[0];
+        synchronized (GIVEN_UDP_PORTS) {
+            for (int i = 0; i < 1_000; i++) {
+                int port = FreePorts.udp(List.of(A, B), 1)[0];
+                if (GIVEN_UDP_PORTS.add(port)) {
+                    return port;
+                }
+            }
+        }
+        throw new IllegalStateException("no UDP port left that this JVM has not handed out");
     }
+
+    private static final java.util.Set<Integer> GIVEN_UDP_PORTS = new java.util.HashSet<>();
 
     static int freeTcpPort() {
         try (ServerSocket s = new ServerSocket(0)) {
