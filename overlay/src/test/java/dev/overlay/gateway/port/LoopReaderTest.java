@@ -48,6 +48,9 @@ class LoopReaderTest {
         final AtomicInteger afterClose = new AtomicInteger();
         volatile boolean closed;
         volatile int to = 1;
+        /** The test's datagrams carry a sequence number (first 8 bytes); one that is not above the last counts. */
+        final java.util.concurrent.atomic.AtomicLong lastSequence = new java.util.concurrent.atomic.AtomicLong(-1);
+        final AtomicInteger reordered = new AtomicInteger();
         /** Time spent on each frame (busy), so that a reader is nearly always inside a batch. */
         volatile long nanosPerFrame;
         volatile String device;
@@ -81,6 +84,12 @@ class LoopReaderTest {
                         && frame.getUnsignedShort(frame.readerIndex() + 36) == DISCARD) {
                     datagrams.incrementAndGet();
                     readers.add(Thread.currentThread());
+                    if (frame.readableBytes() >= 50) {
+                        long sequence = frame.getLong(frame.readerIndex() + 42);
+                        if (sequence <= lastSequence.getAndSet(sequence)) {
+                            reordered.incrementAndGet();
+                        }
+                    }
                 }
                 sinceBatch++;
             } finally {
@@ -171,6 +180,86 @@ class LoopReaderTest {
             return new Opened(port, tap, "tap:" + tap,
                     () -> port.loopReaders().size() == 1 ? port.loopReaders().get(0) : null, null);
         });
+    }
+
+    /**
+     * Under a flood, the sink's worker changes every 100 ms (worker 1, spread, worker 0, ...): the
+     * descriptor moves between the thread and both loops several times a second, and
+     * the frames, numbered by the sender, still come out in order (one reader at a time), with no
+     * exception anywhere. The kernel may drop some of the flood: gaps are allowed, going back is not.
+     */
+    @Test
+    void aDescriptorMovingBetweenThreadAndLoopsUnderAFloodKeepsItsFramesInOrder() throws Exception {
+        requireRoot();
+        for (Opener opener : List.<Opener>of(() -> {
+            String near = uniqueName("ovl");
+            String far = near + "f";
+            sh("ip", "link", "add", near, "type", "veth", "peer", "name", far);
+            sh("ip", "link", "set", near, "up");
+            PcapPort port = (PcapPort) Ports.open(new PortConfig.PcapPort(near), ALLOC);
+            return new Opened(port, far, "pcap:" + near, port::loopReader, near);
+        }, () -> {
+            String tap = uniqueName("ovl");
+            TapPort port = (TapPort) Ports.open(new PortConfig.TapPort(tap, 1), ALLOC);
+            return new Opened(port, tap, "tap:" + tap,
+                    () -> port.loopReaders().size() == 1 ? port.loopReaders().get(0) : null, null);
+        })) {
+            Opened o = opener.open();
+            MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            List<Throwable> thrown = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread flood = null;
+            Sink sink = new Sink(group.next(), group.next());
+            try {
+                o.port().start(sink);
+                String[] addresses = addresses();
+                sh("ip", "addr", "add", addresses[0] + "/30", "dev", o.device());
+                sh("ip", "link", "set", o.device(), "up");
+                sh("ip", "neigh", "replace", addresses[1], "lladdr", "02:00:00:c0:ff:02", "dev", o.device());
+                DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(addresses[0]), 0));
+                InetAddress to = InetAddress.getByName(addresses[1]);
+                flood = Thread.ofPlatform().start(() -> {
+                    byte[] payload = new byte[64];
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(payload);
+                    try (s) {
+                        for (long n = 0; !stop.get(); n++) {
+                            b.putLong(0, n);
+                            s.send(new DatagramPacket(payload, payload.length, to, DISCARD));
+                        }
+                    } catch (java.io.IOException e) {
+                        if (!stop.get()) {
+                            thrown.add(e);
+                        }
+                    }
+                });
+                LoopReader reader = await(o.half());
+                int[] order = {1, -1, 0, 1, 0, -1};
+                // A phase of 100 ms is a few windows at the ~30,000 datagrams a second one Java
+                // thread sends: each phase change is a move (or a hand-back) soon after.
+                long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2_500);
+                for (int i = 0; System.nanoTime() < end; i++) {
+                    sink.to = order[i % order.length];
+                    Thread.sleep(100);
+                }
+                stop.set(true);
+                flood.join();
+                long moves = reader.moves();
+                assertTrue(moves >= 5, o.name() + ": the descriptor moved " + moves + " times; read " + sink.datagrams.get());
+                assertTrue(sink.datagrams.get() > 20_000, o.name() + ": read " + sink.datagrams.get());
+                assertEquals(0, sink.reordered.get(), o.name() + ": frames out of order after " + moves + " moves");
+                assertEquals(List.of(), thrown, o.name());
+            } finally {
+                stop.set(true);
+                if (flood != null) {
+                    flood.join();
+                }
+                o.port().close();
+                if (o.link() != null) {
+                    run("ip", "link", "del", o.link());
+                }
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            }
+        }
     }
 
     /** A port opened for a round: the device the flood leaves by, its worker half, and a link to delete after (or null). */
