@@ -105,6 +105,8 @@ final class LoopReader implements EpollIoHandle {
     private volatile int worker = -1;
     private volatile IoEventLoop loop;
     private volatile IoRegistration registration;
+    /** The resume eventfd's 8-byte counter, read by the port's thread ({@link #afterPoll}). */
+    private final MemorySegment signal = java.lang.foreign.Arena.ofAuto().allocate(ValueLayout.JAVA_LONG);
     /** Written by the reader of the moment, read by stats. */
     private final java.util.concurrent.atomic.AtomicLong moves = new java.util.concurrent.atomic.AtomicLong();
 
@@ -175,6 +177,21 @@ final class LoopReader implements EpollIoHandle {
     }
 
     /**
+     * The port's thread's poll set: the descriptor (entry 0, taken out while a worker reads it),
+     * the port's wake eventfd (close) and the resume eventfd a worker signals when it gives the
+     * descriptor back (-1 without worker loops: poll(2) skips a negative fd), each for POLLIN.
+     */
+    static MemorySegment pollSet(java.lang.foreign.Arena arena, int fd, int wakeFd, int resumeFd) {
+        MemorySegment fds = arena.allocate(3L * Libc.POLLFD_SIZE, 8);
+        int[] each = {fd, wakeFd, resumeFd};
+        for (int i = 0; i < each.length; i++) {
+            fds.set(ValueLayout.JAVA_INT, (long) i * Libc.POLLFD_SIZE, each[i]);
+            fds.set(ValueLayout.JAVA_SHORT, (long) i * Libc.POLLFD_SIZE + 4, Libc.POLLIN);
+        }
+        return fds;
+    }
+
+    /**
      * The port's thread, after a batch it read: ends the batch and, when the window says so, hands
      * the descriptor to a worker's loop and takes it out of the thread's poll set ({@code fds},
      * the descriptor's entry first). True when handed over.
@@ -191,12 +208,26 @@ final class LoopReader implements EpollIoHandle {
     }
 
     /**
-     * The port's thread, after the resume signal: true while a worker's loop still holds the
-     * descriptor (it moved on to another); otherwise puts it back in the poll set. The worker
-     * field, volatile, is written before the signal: what the worker last did to the read buffer,
-     * the window and the reader's flags is seen by the thread from here on.
+     * The port's thread, after each poll of its {@link #pollSet}: when the resume eventfd fired (a
+     * worker gave the descriptor back, or passed it to another worker), reads the signal and
+     * returns whether a worker's loop still holds the descriptor, putting it back in the poll set
+     * if not; otherwise returns {@code handedOver} as it was.
      */
-    boolean stillOnLoop(MemorySegment fds) {
+    boolean afterPoll(MemorySegment fds, boolean handedOver) {
+        if (fds.get(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 6) == 0) {
+            return handedOver;
+        }
+        Libc.read(fds.get(ValueLayout.JAVA_INT, 2L * Libc.POLLFD_SIZE), signal.address(), 8);
+        return stillOnLoop(fds);
+    }
+
+    /**
+     * After the resume signal: true while a worker's loop still holds the descriptor; otherwise
+     * puts it back in the poll set. The worker field, volatile, is written before the signal: what
+     * the worker last did to the read buffer, the window and the reader's flags is seen by the
+     * thread from here on.
+     */
+    private boolean stillOnLoop(MemorySegment fds) {
         if (worker >= 0) {
             return true;
         }

@@ -139,19 +139,12 @@ final class PacketReader implements Runnable {
         msg.set(ValueLayout.ADDRESS, MSG_IOV, iov);
         msg.set(ValueLayout.JAVA_LONG, MSG_IOVLEN, 1);
         msg.set(ValueLayout.ADDRESS, MSG_CONTROL, control);
-        MemorySegment eight = arena.allocate(ValueLayout.JAVA_LONG);
         if (resumeFd >= 0) {
             onLoop = new LoopReader(port.name(), socket.fd, closed, sink, this::readBatch, window,
                     () -> Libc.eventfdSignal(resumeFd));
             port.adopt(onLoop);
         }
-        MemorySegment fds = arena.allocate(3L * Libc.POLLFD_SIZE, 8);
-        fds.set(ValueLayout.JAVA_INT, 0, socket.fd);
-        fds.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
-        fds.set(ValueLayout.JAVA_INT, Libc.POLLFD_SIZE, wakeFd);
-        fds.set(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 4, Libc.POLLIN);
-        fds.set(ValueLayout.JAVA_INT, 2L * Libc.POLLFD_SIZE, resumeFd); // poll(2) skips a negative fd
-        fds.set(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 4, Libc.POLLIN);
+        MemorySegment fds = LoopReader.pollSet(arena, socket.fd, wakeFd, resumeFd);
         MemorySegment stats = arena.allocate(8, 4); // struct tpacket_stats: packets, drops
         MemorySegment statsLength = arena.allocate(ValueLayout.JAVA_INT);
         long statsAt = System.nanoTime();
@@ -174,9 +167,8 @@ final class PacketReader implements Runnable {
             if (fds.get(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 6) != 0) {
                 return; // close() signalled the eventfd
             }
-            if (resumeFd >= 0 && fds.get(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 6) != 0) {
-                Libc.read(resumeFd, eight.address(), 8); // a worker gave the socket back
-                handedOver = onLoop.stillOnLoop(fds);
+            if (onLoop != null) {
+                handedOver = onLoop.afterPoll(fds, handedOver); // a worker gave the socket back?
             }
             if (handedOver || ready == 0) {
                 continue;

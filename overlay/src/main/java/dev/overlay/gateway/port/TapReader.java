@@ -77,20 +77,13 @@ final class TapReader implements Runnable {
         LoopReader onLoop = null;
         try (Arena arena = Arena.ofConfined()) {
             long address = NativeMemory.address(in, 0, area);
-            MemorySegment eight = arena.allocate(ValueLayout.JAVA_LONG);
             if (resumeFd >= 0) {
                 onLoop = new LoopReader(name, queue.fd, closed, sink,
                         () -> readBatch(port, queue, address, area, in, offloads, counters), window,
                         () -> Libc.eventfdSignal(resumeFd));
                 port.adopt(onLoop);
             }
-            MemorySegment fds = arena.allocate(3L * Libc.POLLFD_SIZE, 8);
-            fds.set(ValueLayout.JAVA_INT, 0, queue.fd);
-            fds.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
-            fds.set(ValueLayout.JAVA_INT, Libc.POLLFD_SIZE, wakeFd);
-            fds.set(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 4, Libc.POLLIN);
-            fds.set(ValueLayout.JAVA_INT, 2L * Libc.POLLFD_SIZE, resumeFd); // poll(2) skips a negative fd
-            fds.set(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 4, Libc.POLLIN);
+            MemorySegment fds = LoopReader.pollSet(arena, queue.fd, wakeFd, resumeFd);
             boolean handedOver = false;
             while (!closed.get()) {
                 int ready = Libc.poll(fds, 3, -1);
@@ -105,9 +98,8 @@ final class TapReader implements Runnable {
                 if (fds.get(ValueLayout.JAVA_SHORT, Libc.POLLFD_SIZE + 6) != 0) {
                     return; // close() signalled the eventfd
                 }
-                if (resumeFd >= 0 && fds.get(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 6) != 0) {
-                    Libc.read(resumeFd, eight.address(), 8); // a worker gave the queue back
-                    handedOver = onLoop.stillOnLoop(fds);
+                if (onLoop != null) {
+                    handedOver = onLoop.afterPoll(fds, handedOver); // a worker gave the queue back?
                 }
                 if (handedOver) {
                     continue;

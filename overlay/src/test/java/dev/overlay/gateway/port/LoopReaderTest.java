@@ -160,26 +160,14 @@ class LoopReaderTest {
     @Test
     void aPcapPortClosedUnderAFloodWhileAWorkersLoopReadsItEndsCleanly() throws Exception {
         requireRoot();
-        closesCleanlyUnderAFlood(() -> {
-            String near = uniqueName("ovl");
-            String far = near + "f";
-            sh("ip", "link", "add", near, "type", "veth", "peer", "name", far);
-            sh("ip", "link", "set", near, "up");
-            PcapPort port = (PcapPort) Ports.open(new PortConfig.PcapPort(near), ALLOC);
-            return new Opened(port, far, "pcap:" + near, port::loopReader, near);
-        });
+        closesCleanlyUnderAFlood(LoopReaderTest::openPcap);
     }
 
     /** The same for a TAP queue (its reader's buffer is a pooled one, freed after the worker half stops). */
     @Test
     void aTapQueueClosedUnderAFloodWhileAWorkersLoopReadsItEndsCleanly() throws Exception {
         requireRoot();
-        closesCleanlyUnderAFlood(() -> {
-            String tap = uniqueName("ovl");
-            TapPort port = (TapPort) Ports.open(new PortConfig.TapPort(tap, 1), ALLOC);
-            return new Opened(port, tap, "tap:" + tap,
-                    () -> port.loopReaders().size() == 1 ? port.loopReaders().get(0) : null, null);
-        });
+        closesCleanlyUnderAFlood(LoopReaderTest::openTap);
     }
 
     /**
@@ -191,19 +179,7 @@ class LoopReaderTest {
     @Test
     void aDescriptorMovingBetweenThreadAndLoopsUnderAFloodKeepsItsFramesInOrder() throws Exception {
         requireRoot();
-        for (Opener opener : List.<Opener>of(() -> {
-            String near = uniqueName("ovl");
-            String far = near + "f";
-            sh("ip", "link", "add", near, "type", "veth", "peer", "name", far);
-            sh("ip", "link", "set", near, "up");
-            PcapPort port = (PcapPort) Ports.open(new PortConfig.PcapPort(near), ALLOC);
-            return new Opened(port, far, "pcap:" + near, port::loopReader, near);
-        }, () -> {
-            String tap = uniqueName("ovl");
-            TapPort port = (TapPort) Ports.open(new PortConfig.TapPort(tap, 1), ALLOC);
-            return new Opened(port, tap, "tap:" + tap,
-                    () -> port.loopReaders().size() == 1 ? port.loopReaders().get(0) : null, null);
-        })) {
+        for (Opener opener : List.<Opener>of(LoopReaderTest::openPcap, LoopReaderTest::openTap)) {
             Opened o = opener.open();
             MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
             java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
@@ -212,12 +188,8 @@ class LoopReaderTest {
             Sink sink = new Sink(group.next(), group.next());
             try {
                 o.port().start(sink);
-                String[] addresses = addresses();
-                sh("ip", "addr", "add", addresses[0] + "/30", "dev", o.device());
-                sh("ip", "link", "set", o.device(), "up");
-                sh("ip", "neigh", "replace", addresses[1], "lladdr", "02:00:00:c0:ff:02", "dev", o.device());
-                DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(addresses[0]), 0));
-                InetAddress to = InetAddress.getByName(addresses[1]);
+                DatagramSocket s = wire(o.device(), addresses());
+                InetAddress to = s.getInetAddress();
                 flood = Thread.ofPlatform().start(() -> {
                     byte[] payload = new byte[64];
                     java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(payload);
@@ -262,6 +234,38 @@ class LoopReaderTest {
         }
     }
 
+    /**
+     * Gives {@code device} the first of {@code addresses} and a neighbour entry for the second,
+     * and returns a socket bound to the first and connected to the second (its datagrams leave
+     * by {@code device}).
+     */
+    private static DatagramSocket wire(String device, String[] addresses) throws Exception {
+        sh("ip", "addr", "add", addresses[0] + "/30", "dev", device);
+        sh("ip", "link", "set", device, "up");
+        sh("ip", "neigh", "replace", addresses[1], "lladdr", "02:00:00:c0:ff:02", "dev", device);
+        DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(addresses[0]), 0));
+        s.connect(InetAddress.getByName(addresses[1]), DISCARD);
+        return s;
+    }
+
+    /** A pcap port on one end of a new veth pair; the test's datagrams leave by the other end. */
+    private static Opened openPcap() throws Exception {
+        String near = uniqueName("ovl");
+        String far = near + "f";
+        sh("ip", "link", "add", near, "type", "veth", "peer", "name", far);
+        sh("ip", "link", "set", near, "up");
+        PcapPort port = (PcapPort) Ports.open(new PortConfig.PcapPort(near), ALLOC);
+        return new Opened(port, far, "pcap:" + near, port::loopReader, near);
+    }
+
+    /** A one-queue TAP port; the test's datagrams leave by the TAP itself. */
+    private static Opened openTap() throws Exception {
+        String tap = uniqueName("ovl");
+        TapPort port = (TapPort) Ports.open(new PortConfig.TapPort(tap, 1), ALLOC);
+        return new Opened(port, tap, "tap:" + tap,
+                () -> port.loopReaders().size() == 1 ? port.loopReaders().get(0) : null, null);
+    }
+
     /** A port opened for a round: the device the flood leaves by, its worker half, and a link to delete after (or null). */
     private record Opened(TenantPort port, String device, String name, java.util.function.Supplier<LoopReader> half,
                           String link) {}
@@ -302,11 +306,8 @@ class LoopReaderTest {
                     Sink sink = new Sink(group.next(), group.next());
                     sink.nanosPerFrame = 20_000;
                     o.port().start(sink);
-                    sh("ip", "addr", "add", addresses[0] + "/30", "dev", o.device());
-                    sh("ip", "link", "set", o.device(), "up");
-                    sh("ip", "neigh", "replace", addresses[1], "lladdr", "02:00:00:c0:ff:02", "dev", o.device());
-                    DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(addresses[0]), 0));
-                    InetAddress to = InetAddress.getByName(addresses[1]);
+                    DatagramSocket s = wire(o.device(), addresses);
+                    InetAddress to = s.getInetAddress();
                     flood = Thread.ofPlatform().start(() -> {
                         try (s) {
                             while (!stop.get()) {
