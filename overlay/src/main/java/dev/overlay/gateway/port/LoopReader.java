@@ -99,8 +99,8 @@ final class LoopReader implements EpollIoHandle {
     private final FileDescriptor fd;
     private final BatchRead read;
     private final Window window;
-    /** Gives the descriptor back to its thread (signals the thread's resume eventfd). */
-    private final Runnable backToThread;
+    /** The port's thread polls it; a worker signals it when it gives the descriptor back. */
+    private final int resumeFd;
     /** The worker whose loop reads the descriptor now, or -1 when the thread does. */
     private volatile int worker = -1;
     private volatile IoEventLoop loop;
@@ -110,15 +110,41 @@ final class LoopReader implements EpollIoHandle {
     /** Written by the reader of the moment, read by stats. */
     private final java.util.concurrent.atomic.AtomicLong moves = new java.util.concurrent.atomic.AtomicLong();
 
-    LoopReader(String portName, int fd, AtomicBoolean closed, TenantPort.FrameSink sink, BatchRead read,
-               Window window, Runnable backToThread) {
+    private LoopReader(String portName, int fd, AtomicBoolean closed, TenantPort.FrameSink sink, BatchRead read,
+                       int loops, int resumeFd) {
         this.portName = portName;
         this.closed = closed;
         this.sink = sink;
         this.fd = new FileDescriptor(fd);
         this.read = read;
-        this.window = window;
-        this.backToThread = backToThread;
+        this.window = new Window(loops);
+        this.resumeFd = resumeFd;
+    }
+
+    /**
+     * The worker half of the reader of {@code fd} (a TAP queue, a pcap port's socket), with the
+     * resume eventfd its thread polls; null when the thread reads alone: {@code enabled} false
+     * (the port kind's opt-out), no worker loops (a shared socket), or no eventfd (one warning
+     * naming the {@code descriptor}). {@link #stop} closes the eventfd.
+     */
+    static LoopReader create(String portName, int fd, AtomicBoolean closed, TenantPort.FrameSink sink,
+                             BatchRead read, boolean enabled, String descriptor) {
+        int loops = enabled ? sink.readLoops() : 0;
+        if (loops <= 0) {
+            return null;
+        }
+        int resumeFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        if (resumeFd < 0) {
+            LOG.warning(portName + ": eventfd: " + Libc.strerror(Libc.errno()) + "; the " + descriptor
+                    + " is read on this thread only");
+            return null;
+        }
+        return new LoopReader(portName, fd, closed, sink, read, loops, resumeFd);
+    }
+
+    /** Gives the descriptor back to the port's thread. */
+    private void backToThread() {
+        Libc.eventfdSignal(resumeFd);
     }
 
     /** The port's reader thread, after its last read: worker {@code w}'s loop reads from now on. */
@@ -132,7 +158,7 @@ final class LoopReader implements EpollIoHandle {
                 LOG.warning(portName + ": cannot read on worker " + w + "'s loop (" + f.cause()
                         + "); its thread reads on");
                 worker = -1;
-                backToThread.run();
+                backToThread();
                 return;
             }
             IoRegistration r = (IoRegistration) f.getNow();
@@ -170,7 +196,7 @@ final class LoopReader implements EpollIoHandle {
         r.cancel();
         if (decision == Window.SPREAD) {
             worker = -1;
-            backToThread.run();
+            backToThread();
         } else {
             takeOver(decision);
         }
@@ -178,12 +204,12 @@ final class LoopReader implements EpollIoHandle {
 
     /**
      * The port's thread's poll set: the descriptor (entry 0, taken out while a worker reads it),
-     * the port's wake eventfd (close) and the resume eventfd a worker signals when it gives the
-     * descriptor back (-1 without worker loops: poll(2) skips a negative fd), each for POLLIN.
+     * the port's wake eventfd (close) and the resume eventfd of {@code onLoop} (-1 without one:
+     * poll(2) skips a negative fd), each for POLLIN.
      */
-    static MemorySegment pollSet(java.lang.foreign.Arena arena, int fd, int wakeFd, int resumeFd) {
+    static MemorySegment pollSet(java.lang.foreign.Arena arena, int fd, int wakeFd, LoopReader onLoop) {
         MemorySegment fds = arena.allocate(3L * Libc.POLLFD_SIZE, 8);
-        int[] each = {fd, wakeFd, resumeFd};
+        int[] each = {fd, wakeFd, onLoop == null ? -1 : onLoop.resumeFd};
         for (int i = 0; i < each.length; i++) {
             fds.set(ValueLayout.JAVA_INT, (long) i * Libc.POLLFD_SIZE, each[i]);
             fds.set(ValueLayout.JAVA_SHORT, (long) i * Libc.POLLFD_SIZE + 4, Libc.POLLIN);
@@ -217,7 +243,7 @@ final class LoopReader implements EpollIoHandle {
         if (fds.get(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 6) == 0) {
             return handedOver;
         }
-        Libc.read(fds.get(ValueLayout.JAVA_INT, 2L * Libc.POLLFD_SIZE), signal.address(), 8);
+        Libc.read(resumeFd, signal.address(), 8);
         return stillOnLoop(fds);
     }
 
@@ -247,9 +273,18 @@ final class LoopReader implements EpollIoHandle {
 
     /**
      * Stops reading, from any thread: once this returns no read of this handle runs or will run,
-     * so the port may close the descriptor. {@code closed} is already set.
+     * so the port may close the descriptor; then closes the resume eventfd. {@code closed} is
+     * already set.
      */
     void stop() {
+        try {
+            stopReads();
+        } finally {
+            Libc.close(resumeFd);
+        }
+    }
+
+    private void stopReads() {
         // A move started before closed was set may have changed the loop: wait on each in turn
         // until the one waited on is still the reader's (handle() reads nothing once closed).
         IoEventLoop on;

@@ -73,7 +73,7 @@ final class PacketReader implements Runnable {
     private MemorySegment msg;
     private MemorySegment from;
     private MemorySegment control;
-    /** The reader's worker half, made in readUntilClosed when workers' loops may read. */
+    /** The reader's worker half (set at the start of run()), or null when this thread reads alone. */
     private LoopReader onLoop;
 
     PacketReader(PcapPort port, PacketSocket socket, int wakeFd, AtomicBoolean closed,
@@ -102,32 +102,27 @@ final class PacketReader implements Runnable {
         area = VLAN_ROOM + header + SoftwareOffloads.MAX_SUPER_FRAME;
         in = alloc.directBuffer(area, area);
         offloads = new SoftwareOffloads(port, alloc, counters, sink, LOG);
-        int loops = READ_ON_WORKER ? sink.readLoops() : 0;
-        int resumeFd = loops > 0 ? Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK) : -1;
-        if (loops > 0 && resumeFd < 0) {
-            LOG.warning(port.name() + ": eventfd: " + Libc.strerror(Libc.errno()) + "; the socket is read on this thread only");
+        onLoop = LoopReader.create(port.name(), socket.fd, closed, sink, this::readBatch, READ_ON_WORKER, "socket");
+        if (onLoop != null) {
+            port.adopt(onLoop);
         }
-        LoopReader.Window window = new LoopReader.Window(Math.max(1, loops));
         // Shared: a worker's loop reads into these while it holds the socket. The arena outlives
         // every read: the worker half is stopped (inner finally) before the arena closes.
         try (Arena arena = Arena.ofShared()) {
             try {
-                readUntilClosed(arena, resumeFd, window);
+                readUntilClosed(arena);
             } finally {
                 if (onLoop != null) {
                     onLoop.stop(); // no read of the worker half runs any more: buffer and arena are free
                 }
             }
         } finally {
-            if (resumeFd >= 0) {
-                Libc.close(resumeFd);
-            }
             in.release();
         }
     }
 
     /** The thread's loop: returns when the port closes or the socket fails for good (logged). */
-    private void readUntilClosed(Arena arena, int resumeFd, LoopReader.Window window) {
+    private void readUntilClosed(Arena arena) {
         long address = NativeMemory.address(in, 0, area);
         msg = arena.allocate(MSGHDR_SIZE, 8);
         from = arena.allocate(PacketSocket.SOCKADDR_LL_SIZE, 8);
@@ -139,12 +134,7 @@ final class PacketReader implements Runnable {
         msg.set(ValueLayout.ADDRESS, MSG_IOV, iov);
         msg.set(ValueLayout.JAVA_LONG, MSG_IOVLEN, 1);
         msg.set(ValueLayout.ADDRESS, MSG_CONTROL, control);
-        if (resumeFd >= 0) {
-            onLoop = new LoopReader(port.name(), socket.fd, closed, sink, this::readBatch, window,
-                    () -> Libc.eventfdSignal(resumeFd));
-            port.adopt(onLoop);
-        }
-        MemorySegment fds = LoopReader.pollSet(arena, socket.fd, wakeFd, resumeFd);
+        MemorySegment fds = LoopReader.pollSet(arena, socket.fd, wakeFd, onLoop);
         MemorySegment stats = arena.allocate(8, 4); // struct tpacket_stats: packets, drops
         MemorySegment statsLength = arena.allocate(ValueLayout.JAVA_INT);
         long statsAt = System.nanoTime();

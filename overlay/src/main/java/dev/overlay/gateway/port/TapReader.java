@@ -68,22 +68,14 @@ final class TapReader implements Runnable {
         int area = VirtioNetHeader.SIZE + SoftwareOffloads.MAX_SUPER_FRAME;
         ByteBuf in = alloc.directBuffer(area, area);
         SoftwareOffloads offloads = new SoftwareOffloads(port, alloc, counters, sink, LOG);
-        int loops = READ_ON_WORKER ? sink.readLoops() : 0;
-        int resumeFd = loops > 0 ? Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK) : -1;
-        if (loops > 0 && resumeFd < 0) {
-            LOG.warning(name + ": eventfd: " + Libc.strerror(Libc.errno()) + "; the queue is read on this thread only");
+        long address = NativeMemory.address(in, 0, area);
+        LoopReader onLoop = LoopReader.create(name, queue.fd, closed, sink,
+                () -> readBatch(port, queue, address, area, in, offloads, counters), READ_ON_WORKER, "queue");
+        if (onLoop != null) {
+            port.adopt(onLoop);
         }
-        LoopReader.Window window = new LoopReader.Window(Math.max(1, loops));
-        LoopReader onLoop = null;
         try (Arena arena = Arena.ofConfined()) {
-            long address = NativeMemory.address(in, 0, area);
-            if (resumeFd >= 0) {
-                onLoop = new LoopReader(name, queue.fd, closed, sink,
-                        () -> readBatch(port, queue, address, area, in, offloads, counters), window,
-                        () -> Libc.eventfdSignal(resumeFd));
-                port.adopt(onLoop);
-            }
-            MemorySegment fds = LoopReader.pollSet(arena, queue.fd, wakeFd, resumeFd);
+            MemorySegment fds = LoopReader.pollSet(arena, queue.fd, wakeFd, onLoop);
             boolean handedOver = false;
             while (!closed.get()) {
                 int ready = Libc.poll(fds, 3, -1);
@@ -114,9 +106,6 @@ final class TapReader implements Runnable {
         } finally {
             if (onLoop != null) {
                 onLoop.stop(); // no read of the worker half runs any more: the buffer is free
-            }
-            if (resumeFd >= 0) {
-                Libc.close(resumeFd);
             }
             in.release();
         }
