@@ -406,6 +406,11 @@ public final class Gateway implements AutoCloseable {
         return underlay.steering();
     }
 
+    /** Datagrams one read event takes on each underlay socket, by role ({@link Underlay#readBudgets}). */
+    Map<String, Integer> underlayReadBudgets() {
+        return underlay.readBudgets();
+    }
+
     /** The kernel's choice among the per-worker ESP sockets follows the inbound SAs' owners (steering spi and rfs). */
     private void steerUnderlay(OverlayConfig config) {
         boolean bySpi = SteeringPolicy.of(config.gateway().steering().configName()) != SteeringPolicy.FLOW;

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MaxMessagesRecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -58,16 +60,30 @@ final class Underlay implements AutoCloseable {
     /** recvmmsg slots per read without GRO. */
     private static final int SLOTS = 32;
     /**
-     * Datagrams one read event takes before the reader's batch ends (Netty's maxMessagesPerRead,
-     * which counts each datagram of a GRO train; 1, Netty's default for an allocator made by hand:
-     * one read a wake-up). A batch end is where a worker wakes the owners it handed packets to,
-     * flushes its UDP GSO train and writes its TAP trains, so a longer batch lets software GRO
-     * join a tenant TSO frame that the sender's 64 KB UDP train cut in two (36 segments a TAP write
-     * against 24 at 128), but at 128 the adversarial test's cleartext flood, read on the shared I/O
-     * thread beside legitimate traffic, lost packets to congestion (2 of 3 runs), and no throughput
-     * gain was measured; so it stays 1 unless {@code overlay.underlay.read-datagrams} says otherwise.
+     * Datagrams one read event of a socket on the shared I/O thread takes before the reader's batch
+     * ends (Netty's maxMessagesPerRead, which counts each datagram of a GRO train; 1, Netty's
+     * default for an allocator made by hand: one read a wake-up). A batch end is where the reader
+     * wakes the workers it handed packets to, so a longer batch there lets a flood read on that
+     * thread reach the workers in bursts: at 128 the adversarial test's cleartext flood, read
+     * beside legitimate traffic, lost packets to congestion (2 of 3 runs). So it stays 1 unless
+     * {@code overlay.underlay.read-datagrams} says otherwise.
      */
     static final int READ_DATAGRAMS = Math.max(1, Integer.getInteger("overlay.underlay.read-datagrams", 1));
+    /**
+     * The same for a worker's own ESP socket (one per worker), read by the owner of the SAs the
+     * kernel steers to it by SPI, which opens and writes them itself: nothing is handed on, so a
+     * long batch congests no one (under hash steering some are, at most 128 a batch, an eighth of
+     * an owner's queue). Its batch end is where the worker writes its TAP and pcap trains, so
+     * a budget above one GRO train lets software GRO join a tenant's 64 KB TSO frame that the
+     * sender's UDP train cut in two (a train is one IP datagram: at most 64 KB, 44 ESP datagrams of
+     * 1,480 bytes, against the 47 segments of 1,368 such a frame holds): 36.7 segments a TAP write
+     * against 23.9, so the receiving tenant sends fewer ACKs and the sending gateway has fewer to
+     * carry. Measured (bin/bench-e2e, TCP 1 stream, 3 pairs alternated): the sending gateway
+     * 0.131-0.143 cores per Gbit/s against 0.147-0.171, both cores 84-85% busy against 90-93%,
+     * throughput the same within the host's noise (README). {@code
+     * overlay.underlay.worker-read-datagrams} overrides it.
+     */
+    static final int WORKER_READ_DATAGRAMS = Math.max(1, Integer.getInteger("overlay.underlay.worker-read-datagrams", 128));
 
     private final GatewayConfig gateway;
     private final EventLoopGroup group;
@@ -227,6 +243,33 @@ final class Underlay implements AutoCloseable {
         return espByWorker != null;
     }
 
+    /**
+     * Datagrams one read event takes on each open socket, by role: {@code esp-worker-N} (a worker's
+     * own ESP socket), {@code esp}, {@code vxlan}, {@code geneve} (on the shared I/O thread).
+     */
+    Map<String, Integer> readBudgets() {
+        Map<String, Integer> budgets = new TreeMap<>();
+        Channel[] chs = espByWorker;
+        if (chs != null) {
+            for (int i = 0; i < chs.length; i++) {
+                budgets.put("esp-worker-" + i, readBudget(chs[i]));
+            }
+        } else if (esp != null) {
+            budgets.put("esp", readBudget(esp));
+        }
+        if (vxlan != null) {
+            budgets.put("vxlan", readBudget(vxlan));
+        }
+        if (geneve != null) {
+            budgets.put("geneve", readBudget(geneve));
+        }
+        return budgets;
+    }
+
+    private static int readBudget(Channel ch) {
+        return ((MaxMessagesRecvByteBufAllocator) ch.config().getRecvByteBufAllocator()).maxMessagesPerRead();
+    }
+
     /** How the kernel picks among the per-worker ESP sockets; "none" with one shared socket. */
     String steering() {
         return steering;
@@ -249,7 +292,7 @@ final class Underlay implements AutoCloseable {
         if (worker >= 0) {
             b.option(EpollChannelOption.SO_REUSEPORT, true);
         }
-        readOptions(b, epoll, gro);
+        readOptions(b, epoll, gro, worker >= 0 ? WORKER_READ_DATAGRAMS : READ_DATAGRAMS);
         FragmentationOptions.apply(b, epoll, gateway.ipv6(), gateway.fragmentationAllowed());
         InetSocketAddress local = new InetSocketAddress(gateway.address(), port);
         try {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,7 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
  * a pooled ByteBuf's object and keeps a per-thread cache of pool memory only on those, so on any
  * other thread every packet would leave ~100 bytes of garbage and take the arena's lock. And
  * with ESP in UDP over epoll, each worker reads its own socket, steered by SPI: every ESP packet
- * is read by its SA's owner and none is handed on.
+ * is read by its SA's owner and none is handed on. A worker's own socket reads many datagrams a
+ * wake-up (its batch end is where software GRO writes, so a tenant's TSO frame that the sender's
+ * UDP train cut in two is joined again); the sockets on the shared I/O thread read one.
  */
 class DatapathThreadsTest {
     @TempDir
@@ -22,7 +25,7 @@ class DatapathThreadsTest {
 
     @Test
     void workersAreFastThreadLocalThreadsEachWithItsOwnSteeredSocket() throws Exception {
-        GatewayLab lab = new GatewayLab(dir).tenant("blue", 1001, "vxlan", true)
+        GatewayLab lab = new GatewayLab(dir).tenant("blue", 1001, "vxlan", true).tenant("red", 1002, "vxlan", false)
                 .gcmPair("blue", 0x1001, TwoGateways.K_BLUE_AB, 0x2001, TwoGateways.K_BLUE_BA);
         try (lab) {
             lab.start();
@@ -34,6 +37,9 @@ class DatapathThreadsTest {
             }
             assertEquals(4, GatewayLab.socketsOn(lab.esp), "each gateway's two ESP sockets share esp-port (SO_REUSEPORT)");
             assertTrue(lab.gwB.underlaySteering().startsWith("spi ("), lab.gwB.underlaySteering());
+            assertEquals(Map.of("esp-worker-0", Underlay.WORKER_READ_DATAGRAMS, "esp-worker-1", Underlay.WORKER_READ_DATAGRAMS,
+                    "vxlan", 1, "geneve", 1), lab.gwA.underlayReadBudgets());
+            assertEquals(128, Underlay.WORKER_READ_DATAGRAMS, "the default, unless overlay.underlay.worker-read-datagrams says otherwise");
             // Traffic both ways: the kernel puts every ESP packet on its SA owner's socket, so
             // each packet read is run where it was read and none is handed on.
             GatewayLab.FarEnd blueB = lab.end("blue", 1);
