@@ -289,6 +289,8 @@ def markdown(path):
         if mode in modes:
             lines.append("- load average (1, 5, 15 min) %s: before %s, after %s"
                          % (mode, meta.get("load_before_" + mode, "?"), meta.get("load_after_" + mode, "?")))
+    if "tcp_congestion" in meta:
+        lines.append("- tenants' TCP congestion control: %s" % meta["tcp_congestion"])
     if "workers" in meta:
         lines.append("- gateways: %s workers each, %s SAs each way, pin-workers %s"
                      % (meta["workers"], meta["workers"], meta.get("pin_workers", "false")))
