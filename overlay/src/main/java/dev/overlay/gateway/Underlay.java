@@ -303,12 +303,10 @@ final class Underlay implements AutoCloseable {
         }
     }
 
-    /** How an underlay socket reads: recvmmsg into fixed slots, and with {@code gro} UDP_GRO. */
-    static void readOptions(Bootstrap b, boolean epoll, boolean gro) {
-        readOptions(b, epoll, gro, READ_DATAGRAMS);
-    }
-
-    /** As {@link #readOptions(Bootstrap, boolean, boolean)}, with up to {@code budget} datagrams a read event. */
+    /**
+     * How an underlay socket reads: recvmmsg into fixed slots, and with {@code gro} UDP_GRO; up to
+     * {@code budget} datagrams a read event ({@link #READ_DATAGRAMS}, {@link #WORKER_READ_DATAGRAMS}).
+     */
     static void readOptions(Bootstrap b, boolean epoll, boolean gro, int budget) {
         if (epoll && gro) {
             // A GRO read returns a train in one slot, and a slot shorter than the train truncates

@@ -95,7 +95,7 @@ class UnderlayGsoTest {
                             ReferenceCountUtil.release(msg);
                         }
                     });
-            Underlay.readOptions(b, true, true);
+            Underlay.readOptions(b, true, true, Underlay.READ_DATAGRAMS);
             Channel rx = b.bind(new InetSocketAddress(LOOPBACK, 0)).sync().channel();
             assertTrue(rx.config().getOption(EpollChannelOption.UDP_GRO), "UDP_GRO is on");
             Channel tx = sender(group);
