@@ -6,12 +6,14 @@ import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 
 /**
@@ -106,9 +108,9 @@ final class LoopReader implements EpollIoHandle {
     private volatile IoEventLoop loop;
     private volatile IoRegistration registration;
     /** The resume eventfd's 8-byte counter, read by the port's thread ({@link #afterPoll}). */
-    private final MemorySegment signal = java.lang.foreign.Arena.ofAuto().allocate(ValueLayout.JAVA_LONG);
+    private final MemorySegment signal = Arena.ofAuto().allocate(ValueLayout.JAVA_LONG);
     /** Written by the reader of the moment, read by stats. */
-    private final java.util.concurrent.atomic.AtomicLong moves = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong moves = new AtomicLong();
 
     private LoopReader(String portName, int fd, AtomicBoolean closed, TenantPort.FrameSink sink, BatchRead read,
                        int loops, int resumeFd) {
@@ -207,7 +209,7 @@ final class LoopReader implements EpollIoHandle {
      * the port's wake eventfd (close) and the resume eventfd of {@code onLoop} (-1 without one:
      * poll(2) skips a negative fd), each for POLLIN.
      */
-    static MemorySegment pollSet(java.lang.foreign.Arena arena, int fd, int wakeFd, LoopReader onLoop) {
+    static MemorySegment pollSet(Arena arena, int fd, int wakeFd, LoopReader onLoop) {
         MemorySegment fds = arena.allocate(3L * Libc.POLLFD_SIZE, 8);
         int[] each = {fd, wakeFd, onLoop == null ? -1 : onLoop.resumeFd};
         for (int i = 0; i < each.length; i++) {
@@ -237,23 +239,15 @@ final class LoopReader implements EpollIoHandle {
      * The port's thread, after each poll of its {@link #pollSet}: when the resume eventfd fired (a
      * worker gave the descriptor back, or passed it to another worker), reads the signal and
      * returns whether a worker's loop still holds the descriptor, putting it back in the poll set
-     * if not; otherwise returns {@code handedOver} as it was.
+     * if not; otherwise returns {@code handedOver} as it was. The worker field, volatile, is
+     * written before the signal: what the worker last did to the read buffer, the window and the
+     * reader's flags is seen by the thread from here on.
      */
     boolean afterPoll(MemorySegment fds, boolean handedOver) {
         if (fds.get(ValueLayout.JAVA_SHORT, 2L * Libc.POLLFD_SIZE + 6) == 0) {
             return handedOver;
         }
         Libc.read(resumeFd, signal.address(), 8);
-        return stillOnLoop(fds);
-    }
-
-    /**
-     * After the resume signal: true while a worker's loop still holds the descriptor; otherwise
-     * puts it back in the poll set. The worker field, volatile, is written before the signal: what
-     * the worker last did to the read buffer, the window and the reader's flags is seen by the
-     * thread from here on.
-     */
-    private boolean stillOnLoop(MemorySegment fds) {
         if (worker >= 0) {
             return true;
         }
